@@ -1,10 +1,22 @@
 #include "boundedqueue-core.h"
 
+#include <thread>
 #include <utility>
 
 namespace boundedqueue {
 
 namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Spinning only pays when the other side can run at the same time.
+const bool kMultiCore = std::thread::hardware_concurrency() > 1;
 
 GstClockTime running_time(const GstSegment &seg, bool have_segment, GstClockTime ts) {
   if (!have_segment || seg.format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID(ts))
@@ -28,6 +40,7 @@ bool Core::set_bounds(const Bounds &b, bool allow_unbounded, SinkResult *out) {
     return false;
   policy_.set_bounds(b);
   policy_.shrink(store_, dropped);
+  bump();
   count_drops(dropped);
   SinkResult res;
   update_full(GST_CLOCK_TIME_NONE, &res);
@@ -49,6 +62,7 @@ Leaky Core::leaky() const {
 void Core::set_leaky(Leaky l) {
   std::lock_guard<std::mutex> lk(mu_);
   policy_.set_leaky(l);
+  bump();
   // A sink waiting for room under leaky=no re-evaluates under the new mode.
   if (sink_waiting_)
     sink_cv_.notify_one();
@@ -122,6 +136,23 @@ void Core::reset_counters() {
 
 // ---- helpers (mu_ held) ----
 
+bool Core::spin_for_change(std::unique_lock<std::mutex> &lk) {
+  if (!kMultiCore)
+    return false;
+  const std::uint64_t seen = version_.load(std::memory_order_relaxed);
+  lk.unlock();
+  bool changed = false;
+  for (int i = 0; i < kSpinIterations; ++i) {
+    if (version_.load(std::memory_order_relaxed) != seen) {
+      changed = true;
+      break;
+    }
+    cpu_relax();
+  }
+  lk.lock();
+  return changed || version_.load(std::memory_order_relaxed) != seen;
+}
+
 void Core::count_drops(const std::vector<Item> &dropped) {
   for (const Item &it : dropped) {
     ++dropped_count_;
@@ -194,11 +225,14 @@ SinkResult Core::push_buffer(GstBuffer *buf, GstClockTime now) {
     a = policy_.admit(store_, item, dropped_);
     if (a != Admit::kWait)
       break;
-    sink_waiting_ = true;
-    sink_cv_.wait(lk);
-    sink_waiting_ = false;
+    if (!spin_for_change(lk)) {
+      sink_waiting_ = true;
+      sink_cv_.wait(lk);
+      sink_waiting_ = false;
+    }
   }
   ++in_;
+  bump();
   if (!dropped_.empty())
     count_drops(dropped_);
   if (a == Admit::kEnqueued && src_waiting_)
@@ -236,6 +270,7 @@ EventResult Core::push_event(GstEvent *event) {
       break;
   }
   store_.push_back(std::move(item));
+  bump();
   if (src_waiting_)
     src_cv_.notify_one();
   update_full(GST_CLOCK_TIME_NONE, nullptr);
@@ -251,6 +286,7 @@ bool Core::push_query(GstQuery *query) {
   query_done_ = false;
   query_in_flight_ = false;
   store_.push_back(Item::query(query));
+  bump();
   if (src_waiting_)
     src_cv_.notify_one();
   query_cv_.wait(lk, [this] {
@@ -275,6 +311,7 @@ bool Core::push_query(GstQuery *query) {
 void Core::set_flushing() {
   std::lock_guard<std::mutex> lk(mu_);
   flushing_ = true;
+  bump();
   src_cv_.notify_all();
   sink_cv_.notify_all();
   query_cv_.notify_all();
@@ -304,6 +341,7 @@ void Core::clear(bool keep_sticky) {
   for (Item &it : kept)
     store_.push_back(std::move(it));
   full_ = false;
+  bump();
   stall_.reset();
   policy_.reset();
   burst_buffers_ = 0;
@@ -317,6 +355,7 @@ void Core::clear(bool keep_sticky) {
 void Core::restart() {
   std::lock_guard<std::mutex> lk(mu_);
   flushing_ = false;
+  bump();
   eos_ = false;
   srcresult_ = GST_FLOW_OK;
 }
@@ -326,13 +365,16 @@ void Core::restart() {
 bool Core::pop(Popped &out) {
   std::unique_lock<std::mutex> lk(mu_);
   while (!flushing_ && srcresult_ == GST_FLOW_OK && store_.empty()) {
-    src_waiting_ = true;
-    src_cv_.wait(lk);
-    src_waiting_ = false;
+    if (!spin_for_change(lk)) {
+      src_waiting_ = true;
+      src_cv_.wait(lk);
+      src_waiting_ = false;
+    }
   }
   if (flushing_ || srcresult_ != GST_FLOW_OK)
     return false;
   out.item = store_.pop_front();
+  bump();
   bool close_burst = false;
   switch (out.item.kind()) {
     case Item::Kind::kBuffer:
@@ -370,6 +412,7 @@ void Core::query_answered(bool result) {
 void Core::set_srcresult(GstFlowReturn ret) {
   std::lock_guard<std::mutex> lk(mu_);
   srcresult_ = ret;
+  bump();
   sink_cv_.notify_all();
   query_cv_.notify_all();
 }
