@@ -123,6 +123,11 @@ Stats Core::stats() const {
   return s;
 }
 
+std::size_t Core::held_items() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return store_.size();
+}
+
 void Core::reset_counters() {
   std::lock_guard<std::mutex> lk(mu_);
   // Whatever is still held counts as having come in, so the equation keeps holding.
@@ -227,6 +232,7 @@ SinkResult Core::push_buffer(GstBuffer *buf, GstClockTime now) {
       break;
     if (!spin_for_change(lk)) {
       sink_waiting_ = true;
+      blocked_cv_.notify_all();
       sink_cv_.wait(lk);
       sink_waiting_ = false;
     }
@@ -425,6 +431,11 @@ GstFlowReturn Core::srcresult() const {
 bool Core::eos() const {
   std::lock_guard<std::mutex> lk(mu_);
   return eos_;
+}
+
+bool Core::wait_sink_blocked(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lk(mu_);
+  return blocked_cv_.wait_for(lk, timeout, [this] { return sink_waiting_; });
 }
 
 // ---- stall timer ----

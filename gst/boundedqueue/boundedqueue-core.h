@@ -8,6 +8,7 @@
 #include <gst/gst.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -74,6 +75,8 @@ class Core {
   bool stall_enabled() const { return stall_enabled_.load(std::memory_order_relaxed); }
 
   Stats stats() const;
+  // Items held of every kind (buffers, events, queries).
+  std::size_t held_items() const;
   void reset_counters();
 
   // ---- sink side (upstream's streaming thread) ----
@@ -103,6 +106,9 @@ class Core {
   GstFlowReturn srcresult() const;
   bool eos() const;
 
+  // For tests: waits up to `timeout` for the sink side to block on a full queue (leaky=no).
+  bool wait_sink_blocked(std::chrono::milliseconds timeout);
+
   // ---- stall timer (the clock's thread) ----
   // `dropped` receives buffers-dropped at that moment, for the message.
   StallDetector::Fired stall_timer_fired(GstClockTime now, std::uint64_t *dropped);
@@ -125,9 +131,10 @@ class Core {
   static constexpr int kSpinIterations = 200;
 
   mutable std::mutex mu_;
-  std::condition_variable src_cv_;    // source task waits for an item
-  std::condition_variable sink_cv_;   // sink waits for room (leaky=no)
-  std::condition_variable query_cv_;  // sink waits for a query answer
+  std::condition_variable src_cv_;      // source task waits for an item
+  std::condition_variable sink_cv_;     // sink waits for room (leaky=no)
+  std::condition_variable query_cv_;    // sink waits for a query answer
+  std::condition_variable blocked_cv_;  // a sink started waiting (tests observe it)
   bool src_waiting_ = false;
   // Bumped (under mu_) at every change of the store or stream state; read without the lock
   // while spinning.

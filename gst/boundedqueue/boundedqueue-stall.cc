@@ -9,7 +9,7 @@ GstClockTime StallDetector::on_full(GstClockTime now) {
     full_since_ = now;
     posted_ = false;
   }
-  if (timer_pending_)
+  if (timer_pending_ || posted_)
     return GST_CLOCK_TIME_NONE;
   timer_pending_ = true;
   return full_since_ + timeout_;
