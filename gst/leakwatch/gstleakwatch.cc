@@ -228,6 +228,29 @@ static GstStructure *checkpoint_impl(GstLeakwatchTracer *lw) {
 
 /* ---- GObject ---- */
 
+static bool final_report(GstLeakwatchTracer *lw);
+
+// objects=false: the tracer registered no hook, so gst_deinit() never finalizes it.
+static GstLeakwatchTracer *sampling_only_tracer = nullptr;
+static void sampling_only_at_exit() {
+  if (sampling_only_tracer != nullptr && sampling_only_tracer->monitor != nullptr) {
+    sampling_only_tracer->ticker->stop();
+    final_report(sampling_only_tracer);
+  }
+}
+
+static void register_hooks(GstTracer *tracer) {
+  gst_tracing_register_hook(tracer, "object-created", G_CALLBACK(on_object_created));
+  gst_tracing_register_hook(tracer, "object-destroyed", G_CALLBACK(on_object_destroyed));
+  gst_tracing_register_hook(tracer, "mini-object-created", G_CALLBACK(on_mini_object_created));
+  gst_tracing_register_hook(tracer, "mini-object-destroyed", G_CALLBACK(on_mini_object_destroyed));
+  gst_tracing_register_hook(tracer, "element-new", G_CALLBACK(on_element_new));
+  gst_tracing_register_hook(tracer, "bin-add-post", G_CALLBACK(on_bin_add_post));
+  gst_tracing_register_hook(tracer, "element-add-pad", G_CALLBACK(on_element_add_pad));
+  gst_tracing_register_hook(tracer, "element-post-message-pre", G_CALLBACK(on_post_message_pre));
+  gst_tracing_register_hook(tracer, "element-change-state-post", G_CALLBACK(on_change_state_post));
+}
+
 static void gst_leakwatch_tracer_constructed(GObject *object) {
   GstLeakwatchTracer *lw = LW(object);
   G_OBJECT_CLASS(gst_leakwatch_tracer_parent_class)->constructed(object);
@@ -263,15 +286,17 @@ static void gst_leakwatch_tracer_constructed(GObject *object) {
   lw->ticker = new leakwatch::Ticker();
 
   GstTracer *tracer = GST_TRACER(object);
-  gst_tracing_register_hook(tracer, "object-created", G_CALLBACK(on_object_created));
-  gst_tracing_register_hook(tracer, "object-destroyed", G_CALLBACK(on_object_destroyed));
-  gst_tracing_register_hook(tracer, "mini-object-created", G_CALLBACK(on_mini_object_created));
-  gst_tracing_register_hook(tracer, "mini-object-destroyed", G_CALLBACK(on_mini_object_destroyed));
-  gst_tracing_register_hook(tracer, "element-new", G_CALLBACK(on_element_new));
-  gst_tracing_register_hook(tracer, "bin-add-post", G_CALLBACK(on_bin_add_post));
-  gst_tracing_register_hook(tracer, "element-add-pad", G_CALLBACK(on_element_add_pad));
-  gst_tracing_register_hook(tracer, "element-post-message-pre", G_CALLBACK(on_post_message_pre));
-  gst_tracing_register_hook(tracer, "element-change-state-post", G_CALLBACK(on_change_state_post));
+  if (!params.objects) {
+    // No hook at all: GStreamer then skips its per-hook-point dispatch (a clock read and two
+    // hash lookups at every push, chain, ref and unref), so the pipeline runs at full speed.
+    // No hook holds a reference either: keep one ourselves and report at exit().
+    GST_INFO_OBJECT(lw, "objects=false: process sampling only, no object or pipeline tracking");
+    gst_object_ref(lw);
+    sampling_only_tracer = lw;
+    std::atexit(sampling_only_at_exit);
+  } else {
+    register_hooks(tracer);
+  }
 
   if (params.interval_s > 0)
     lw->ticker->start(params.interval_s, "leakwatch", [lw] { sample_round(lw); });
@@ -279,19 +304,21 @@ static void gst_leakwatch_tracer_constructed(GObject *object) {
                   params.interval_s, params.window, params.grace_s);
 }
 
+// Summary on stderr and the final reports; returns true when fail-on-leak should fail.
+static bool final_report(GstLeakwatchTracer *lw) {
+  std::lock_guard<std::mutex> lock(*lw->report_mutex);
+  leakwatch::ReportData d = lw->monitor->report(true);
+  const leakwatch::Params &p = lw->monitor->params();
+  if (p.summary)
+    g_printerr("%s", leakwatch::format_summary(d).c_str());
+  write_reports(lw, d);
+  return p.fail_on_leak && d.has_leaks();
+}
+
 static void gst_leakwatch_tracer_finalize(GObject *object) {
   GstLeakwatchTracer *lw = LW(object);
   lw->ticker->stop();
-  bool fail = false;
-  {
-    std::lock_guard<std::mutex> lock(*lw->report_mutex);
-    leakwatch::ReportData d = lw->monitor->report(true);
-    const leakwatch::Params &p = lw->monitor->params();
-    if (p.summary)
-      g_printerr("%s", leakwatch::format_summary(d).c_str());
-    write_reports(lw, d);
-    fail = p.fail_on_leak && d.has_leaks();
-  }
+  bool fail = final_report(lw);
   delete lw->ticker;
   delete lw->monitor;
   delete lw->report_mutex;

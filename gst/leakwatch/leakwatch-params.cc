@@ -163,6 +163,7 @@ const std::vector<Spec> &specs() {
       {"stack", "false", boolean(&Params::stack)},
       {"summary", "true", boolean(&Params::summary)},
       {"nvml", "true", boolean(&Params::nvml)},
+      {"objects", "true (false = no hooks, process sampling only)", boolean(&Params::objects)},
       {"history", "3600 (samples)", uinteger(&Params::history, 16, 10000000)},
       {"rss-slope", "1048576 (bytes/min)", number(&Params::rss_slope, 0, 1e15)},
       {"rss-growth", "2097152 (bytes)", number(&Params::rss_growth, 0, 1e15)},

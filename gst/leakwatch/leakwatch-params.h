@@ -22,6 +22,7 @@ struct Params {
   bool stack = false;   // creation stacks for detailed records
   bool summary = true;  // stderr summary at gst_deinit()
   bool nvml = true;
+  bool objects = true;          // object/pipeline hooks; false = process sampling only
   unsigned history = 3600;      // sample rows kept for reports (older ones thinned)
   double rss_slope = 1048576;   // bytes per minute
   double rss_growth = 2097152;  // bytes
