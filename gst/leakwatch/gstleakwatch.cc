@@ -29,6 +29,7 @@
 #include "leakwatch-monitor.h"
 #include "leakwatch-report.h"
 #include "leakwatch-ticker.h"
+#include "steady-ptr.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -103,6 +104,8 @@ static void on_post_message_pre(GObject *self, GstClockTime, GstElement *element
     return;
   GstState old_state, new_state;
   gst_message_parse_state_changed(message, &old_state, &new_state, nullptr);
+  // The pipeline is in use here: a good moment to pick up a name given after creation.
+  forward_name(LW(self), element);
   LW(self)->monitor->pipeline_state_changed(element, old_state, new_state);
 }
 
@@ -271,6 +274,11 @@ static void gst_leakwatch_tracer_constructed(GObject *object) {
     if (is_mini)
       return GST_MINI_OBJECT_FLAG_IS_SET(ptr, GST_MINI_OBJECT_FLAG_MAY_BE_LEAKED);
     return GST_OBJECT_FLAG_IS_SET(ptr, GST_OBJECT_FLAG_MAY_BE_LEAKED);
+  };
+  inspector.name = [](const void *ptr) -> std::string {
+    steady::ObjectLock lock(const_cast<void *>(ptr));
+    const gchar *name = GST_OBJECT_NAME(ptr);
+    return name ? name : "";
   };
   inspector.refcount = [](const void *ptr, bool is_mini) -> int {
     if (is_mini)

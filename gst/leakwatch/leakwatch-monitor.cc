@@ -133,7 +133,14 @@ void Monitor::object_destroyed(const void *ptr) {
 }
 
 void Monitor::record_mini(const void *ptr, TypeSlot *slot) {
-  registry_.add(ptr, slot, nullptr, now_ns(), std::string());
+  std::string name;
+  if (slot->mode == TypeMode::kDetailed) {
+    // Mini objects have no name: a tracked one is named by its type and address.
+    char buf[64];
+    g_snprintf(buf, sizeof(buf), "%s@%p", slot->name.c_str(), ptr);
+    name = buf;
+  }
+  registry_.add(ptr, slot, name.empty() ? nullptr : name.c_str(), now_ns(), std::string());
   slot->observe_peak(slot->live());
 }
 
@@ -297,6 +304,12 @@ CheckpointResult Monitor::checkpoint() {
 
 ReportData Monitor::report(bool final) {
   if (final) {
+    // At gst_deinit() nothing is being finalized any more: names can be read again (objects
+    // renamed after creation, e.g. gst_object_set_name() on a parsed pipeline).
+    registry_.refresh_names();
+    for (const PipelineInfo &p : lifecycle_.snapshot())
+      if (p.destroyed_ns < 0 && p.ptr != nullptr)
+        lifecycle_.renamed(p.ptr, registry_.name_of(p.ptr));
     // One last sample so the series ends now, and the grace checks see the final state.
     sample();
   }

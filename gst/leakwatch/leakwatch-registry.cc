@@ -27,7 +27,18 @@ TypeSlot *Registry::remove(const void *ptr) {
   if (it == records_.end())
     return nullptr;
   TypeSlot *slot = it->second.slot;
+  const uint64_t serial = it->second.serial;
+  const bool was_pipeline = it->second.pipeline_id == serial;
   records_.erase(it);
+  if (was_pipeline) {
+    auto name = pipeline_names_.find(serial);
+    if (name != pipeline_names_.end()) {
+      for (auto &entry : records_)
+        if (entry.second.pipeline_id == serial)
+          entry.second.pipeline_name = name->second;
+      pipeline_names_.erase(name);
+    }
+  }
   return slot;
 }
 
@@ -36,8 +47,25 @@ void Registry::rename(const void *ptr, const char *name) {
     return;
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = records_.find(ptr);
-  if (it != records_.end() && it->second.detailed)
+  if (it != records_.end() && it->second.detailed) {
     it->second.name = name;
+    if (it->second.pipeline_id == it->second.serial)
+      pipeline_names_[it->second.serial] = name;
+  }
+}
+
+void Registry::refresh_names() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!inspector_.name)
+    return;
+  for (auto &entry : records_) {
+    ObjectRecord &r = entry.second;
+    if (!r.detailed || r.slot->is_mini)
+      continue;
+    r.name = inspector_.name(r.ptr);
+    if (r.pipeline_id == r.serial)
+      pipeline_names_[r.serial] = r.name;
+  }
 }
 
 uint64_t Registry::mark_pipeline(const void *ptr) {
@@ -47,6 +75,7 @@ uint64_t Registry::mark_pipeline(const void *ptr) {
     return 0;
   it->second.pipeline_id = it->second.serial;
   it->second.pipeline_name = it->second.name;
+  pipeline_names_[it->second.serial] = it->second.name;
   return it->second.serial;
 }
 
@@ -79,6 +108,12 @@ void Registry::set_parent(const void *child, const void *parent) {
   }
 }
 
+std::string Registry::name_of(const void *ptr) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = records_.find(ptr);
+  return it == records_.end() ? std::string() : it->second.name;
+}
+
 int Registry::refcount(const void *ptr) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = records_.find(ptr);
@@ -97,7 +132,8 @@ AliveObject Registry::describe(const ObjectRecord &r) const {
   a.is_mini = r.slot->is_mini;
   a.detailed = r.detailed;
   a.name = r.name;
-  a.pipeline = r.pipeline_name;
+  auto live_name = pipeline_names_.find(r.pipeline_id);
+  a.pipeline = live_name != pipeline_names_.end() ? live_name->second : r.pipeline_name;
   a.pipeline_id = r.pipeline_id;
   a.serial = r.serial;
   a.created_ns = r.created_ns;

@@ -56,6 +56,10 @@ class Registry {
     std::function<bool(const void *ptr, bool is_mini)> may_be_leaked;
     // Current reference count of the live object.
     std::function<int(const void *ptr, bool is_mini)> refcount;
+    // Current name of a live GstObject. Only called by refresh_names(), i.e. when no other
+    // thread can be finalizing objects (gst_deinit()): finalize frees the name before the
+    // destroy hook runs.
+    std::function<std::string(const void *ptr)> name;
   };
 
   explicit Registry(Inspector inspector) : inspector_(std::move(inspector)) {}
@@ -70,9 +74,13 @@ class Registry {
   // Records @parent as @child's parent and gives @child and everything below it the owning
   // pipeline of @parent, when known.
   void set_parent(const void *child, const void *parent);
+  // Recorded name of an object with a detailed record ("" otherwise).
+  std::string name_of(const void *ptr);
   // Reference count of a live object with an entry, -1 when it has none.
   int refcount(const void *ptr);
 
+  // Re-reads the names of all detailed GstObject records (see Inspector::name).
+  void refresh_names();
   // Alive objects with an entry created after @since_serial; flagged ones are left out.
   std::vector<AliveObject> alive(uint64_t since_serial = 0, bool detailed_only = false);
   // Alive detailed objects that belonged to pipeline @pipeline_id (flagged ones left out).
@@ -87,6 +95,9 @@ class Registry {
   Inspector inspector_;
   mutable std::mutex mutex_;
   std::unordered_map<const void *, ObjectRecord> records_;
+  // Current names of live pipelines by id; a destroyed pipeline's last name is copied into
+  // the records that belonged to it.
+  std::unordered_map<uint64_t, std::string> pipeline_names_;
   uint64_t serial_ = 0;
 };
 

@@ -51,7 +51,10 @@ WindowResult evaluate_window(const std::vector<std::pair<double, double>> &point
     q[k] = median(std::move(v));
   }
   r.growth = q[3] - q[0];
-  const bool spread = q[0] < q[1] && q[1] < q[2] && q[2] < q[3];
+  // Every quarter must carry a fair share of the growth: a step lands in one quarter.
+  const double share = 0.15 * r.growth;
+  const bool spread =
+      r.growth > 0 && q[1] - q[0] > share && q[2] - q[1] > share && q[3] - q[2] > share;
   r.alert = spread && r.slope_per_minute > limit.slope_per_minute && r.growth > limit.growth;
   return r;
 }

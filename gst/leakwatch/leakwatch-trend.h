@@ -7,9 +7,9 @@
 //   - the slope is above the metric's limit (per minute),
 //   - the median of the last quarter exceeds the median of the first by more than the
 //     metric's minimum growth,
-//   - the quarter medians rise strictly from each quarter to the next, i.e. the growth is
-//     spread over the window. One step (a session that opens a descriptor once) or two
-//     steps are not a trend; noise around a flat line is not either.
+//   - the median rises from each quarter to the next by more than 15% of that growth, i.e.
+//     the growth is spread over the window. One step (a session that opens a descriptor once) or
+//     two steps are not a trend; noise around a flat line is not either.
 // Alerts are edge-triggered per metric: raised once, re-armed when no scale holds any more.
 #pragma once
 
