@@ -27,9 +27,11 @@ std::string fmt(double v, Unit u) {
   return buf;
 }
 
-std::string fmt_time(double s) {
+std::string fmt_time(double s, double span = 1e9) {
   char buf[32];
-  if (s < 120)
+  if (span < 10)
+    std::snprintf(buf, sizeof(buf), "%.*fs", span < 1 ? 2 : 1, s);
+  else if (s < 120)
     std::snprintf(buf, sizeof(buf), "%.0fs", s);
   else if (s < 7200)
     std::snprintf(buf, sizeof(buf), "%.0fm", s / 60);
@@ -46,15 +48,22 @@ std::string jnum(double v) {
   return buf;
 }
 
-// "Nice" upper bound for an axis.
-double nice_max(double v) {
+// Axis top: four grid steps of a round size (whole numbers for counts, powers of two
+// friendly sizes for bytes).
+double nice_max(double v, bool integer) {
   if (v <= 0)
-    return 1;
-  double p = std::pow(10, std::floor(std::log10(v)));
+    return integer ? 4 : 1;
+  double step = v / 4;
+  double p = std::pow(10, std::floor(std::log10(step)));
+  double nice = 10 * p;
   for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
-    if (v <= m * p)
-      return m * p;
-  return 10 * p;
+    if (step <= m * p) {
+      nice = m * p;
+      break;
+    }
+  if (integer)
+    nice = std::max(1.0, std::ceil(nice));
+  return nice * 4;
 }
 
 struct Line {
@@ -81,7 +90,7 @@ std::string chart(const std::string &id, const std::string &title, const std::st
   for (const Line &l : lines)
     for (double v : *l.values)
       vmax = std::max(vmax, v);
-  vmax = nice_max(vmax * 1.05);
+  vmax = nice_max(vmax * 1.05, unit == Unit::kCount);
   auto X = [&](double x) { return kL + (x - t0) / (t1 - t0) * pw; };
   auto Y = [&](double y) { return kT + ph - y / vmax * ph; };
   // Grid and axes.
@@ -95,7 +104,7 @@ std::string chart(const std::string &id, const std::string &title, const std::st
   for (int i = 0; i <= 5; ++i) {
     double x = t0 + (t1 - t0) * i / 5;
     o << "<text class=\"ax\" x=\"" << jnum(X(x)) << "\" y=\"" << kH - 8
-      << "\" text-anchor=\"middle\">" << fmt_time(x) << "</text>";
+      << "\" text-anchor=\"middle\">" << fmt_time(x, t1 - t0) << "</text>";
   }
   o << "\n";
   // Alerts on this chart.
@@ -219,7 +228,7 @@ std::string timeline(const ReportData &d) {
     double s = end_s * i / 5;
     o << "<line class=\"grid\" x1=\"" << jnum(X(s)) << "\" x2=\"" << jnum(X(s))
       << "\" y1=\"4\" y2=\"" << h - 24 << "\"/><text class=\"ax\" x=\"" << jnum(X(s)) << "\" y=\""
-      << h - 8 << "\" text-anchor=\"middle\">" << fmt_time(s) << "</text>";
+      << h - 8 << "\" text-anchor=\"middle\">" << fmt_time(s, end_s) << "</text>";
   }
   o << "\n";
   if (rows.empty())
