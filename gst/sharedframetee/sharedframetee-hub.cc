@@ -259,6 +259,8 @@ std::shared_ptr<Branch> Hub::add_branch(GstObject *owner, bool *request_keyframe
 
 void Hub::remove_branch(const std::shared_ptr<Branch> &branch) {
   std::lock_guard<std::mutex> lk(mutex_);
+  // What it still held will never be delivered: dropped, so the equation still holds.
+  branch->stats_.dropped += held_locked(*branch);
   branch->removed_ = true;
   branch->running_ = false;
   branch->owner_ = nullptr;
@@ -353,6 +355,21 @@ bool Hub::next(const std::shared_ptr<Branch> &branch, Delivery *delivery) {
     b.cv_.wait(lk);
     b.waiting_ = false;
   }
+  start_push_locked(b, delivery);
+  return true;
+}
+
+bool Hub::try_next(const std::shared_ptr<Branch> &branch, Delivery *delivery) {
+  Branch &b = *branch;
+  *delivery = Delivery();
+  std::lock_guard<std::mutex> lk(mutex_);
+  if (!b.running_ || !active(b) || flushing_ || !b.linked_ || !prepare_locked(b, delivery))
+    return false;
+  start_push_locked(b, delivery);
+  return true;
+}
+
+void Hub::start_push_locked(Branch &b, Delivery *delivery) {
   b.in_flight_ = true;
   b.in_flight_buffer_ = delivery->is_buffer;
   if (stall_timeout_ > 0 && clock_) {
@@ -362,7 +379,6 @@ bool Hub::next(const std::shared_ptr<Branch> &branch, Delivery *delivery) {
   } else {
     b.push_started_ = GST_CLOCK_TIME_NONE;
   }
-  return true;
 }
 
 bool Hub::complete(const std::shared_ptr<Branch> &branch, GstFlowReturn ret) {

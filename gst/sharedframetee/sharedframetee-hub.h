@@ -116,6 +116,8 @@ class Hub {
   bool set_running(const std::shared_ptr<Branch> &branch, bool running);
   // Blocks until there is something to push (true) or the branch must stop (false).
   bool next(const std::shared_ptr<Branch> &branch, Delivery *delivery);
+  // Like next() but never blocks: false when there is nothing to push right now.
+  bool try_next(const std::shared_ptr<Branch> &branch, Delivery *delivery);
   // Reports how the push of the last delivery ended. Returns true the first time a fatal
   // flow return is seen for this branch (the caller posts the error once).
   bool complete(const std::shared_ptr<Branch> &branch, GstFlowReturn ret);
@@ -147,6 +149,7 @@ class Hub {
   void drop_ring_locked();
   bool want_keyframe_locked();
   void resync_locked(Branch &b, Delivery *d);
+  void start_push_locked(Branch &b, Delivery *d);
   bool prepare_locked(Branch &b, Delivery *d);
 
   mutable std::mutex mutex_;
