@@ -122,8 +122,9 @@ bool SessionPool::evict_oldest_locked(const std::string &group, const char *reas
   return false;
 }
 
-SessionPool::Acquired SessionPool::acquire(const SessionKey &key, const AcquireLimits &limits,
-                                           const Creator &create) {
+SessionPool::Acquired SessionPool::acquire(
+    const SessionKey &key, const AcquireLimits &limits, const Creator &create,
+    const std::function<void(const std::string &)> &on_wait) {
   Acquired result;
   const std::string group = key.group();
   const auto start = std::chrono::steady_clock::now();
@@ -164,9 +165,18 @@ SessionPool::Acquired SessionPool::acquire(const SessionKey &key, const AcquireL
     if (!result.waited && dying_[group] == 0) {
       result.waited = true;
       stats_.limit_waits++;
-      GST_INFO("WAITING key=%s: %u session(s) of %s at max-sessions=%u, acquire-timeout %lld ms",
-               key.str().c_str(), total_in_locked(group), group.c_str(), limits.max_sessions,
-               static_cast<long long>(limits.acquire_timeout.count()));
+      char buf[256];
+      std::snprintf(buf, sizeof(buf),
+                    "%u session(s) of %s at max-sessions=%u; waiting up to %lld ms",
+                    total_in_locked(group), group.c_str(), limits.max_sessions,
+                    static_cast<long long>(limits.acquire_timeout.count()));
+      GST_INFO("WAITING key=%s: %s", key.str().c_str(), buf);
+      if (on_wait) {
+        lk.unlock();
+        on_wait(buf);
+        lk.lock();
+        continue;  // look again: things may have changed meanwhile
+      }
     }
     if (changed_.wait_until(lk, deadline) == std::cv_status::timeout &&
         std::chrono::steady_clock::now() >= deadline) {

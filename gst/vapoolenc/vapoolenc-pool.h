@@ -118,7 +118,9 @@ class SessionPool {
 
   // A parked session with this key, else a new one from `create`. At max-sessions, evicts a
   // parked session of the group with another key, else waits up to acquire_timeout.
-  Acquired acquire(const SessionKey &key, const AcquireLimits &limits, const Creator &create);
+  // `on_wait` (optional) is called, without the pool lock, when the acquire starts waiting.
+  Acquired acquire(const SessionKey &key, const AcquireLimits &limits, const Creator &create,
+                   const std::function<void(const std::string &)> &on_wait = nullptr);
   // Parks a session its user is done with (caller has flushed it and left it in PAUSED
   // outside any pipeline), or destroys it when max-idle is 0.
   void release(SessionPtr session, const ParkLimits &limits);

@@ -208,11 +208,9 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
   if (current_) {
     // New input format mid-stream: the session's key changes. Park the old one.
     GST_INFO_OBJECT(element_, "input caps changed to %s: swapping sessions", ckey.c_str());
+    const bool hardware = current_candidate_ && current_candidate_->hardware();
     SessionPtr old = uninstall();
-    gst_element_set_state(old->element(), GST_STATE_PAUSED);
-    auto sink = ObjectRef<GstPad>::adopt(gst_element_get_static_pad(old->element(), "sink"));
-    gst_pad_send_event(sink.get(), gst_event_new_flush_start());
-    gst_pad_send_event(sink.get(), gst_event_new_flush_stop(TRUE));
+    reset_for_parking(old->element(), hardware);
     SessionPool::global().release(std::move(old), config_.park);
   }
 
@@ -225,7 +223,15 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
     AcquireLimits limits = c.hardware() ? config_.acquire : AcquireLimits{};
     had_hardware = had_hardware || c.hardware();
     auto acquired = SessionPool::global().acquire(
-        key, limits, [&](const SessionKey &k) { return create_session(c, k); });
+        key, limits, [&](const SessionKey &k) { return create_session(c, k); },
+        [&](const std::string &why) {
+          gst_element_post_message(
+              element_, gst_message_new_element(
+                            GST_OBJECT(element_),
+                            gst_structure_new("vapoolenc-waiting", "encoder", G_TYPE_STRING,
+                                              c.factory.c_str(), "reason", G_TYPE_STRING,
+                                              why.c_str(), nullptr)));
+        });
     if (acquired.outcome == SessionPool::Outcome::kLimit ||
         acquired.outcome == SessionPool::Outcome::kFailed) {
       limit_hit = limit_hit || acquired.outcome == SessionPool::Outcome::kLimit;
@@ -473,9 +479,25 @@ GstFlowReturn EncoderSlot::chain(GstPad *pad, GstObject *parent, GstBuffer *buff
   return ret;
 }
 
+void EncoderSlot::reset_for_parking(GstElement *e, bool hardware) {
+  if (hardware) {
+    // Keep the hardware context: PAUSED, flushed (frames, EOS and segment dropped).
+    gst_element_set_state(e, GST_STATE_PAUSED);
+    auto sink = ObjectRef<GstPad>::adopt(gst_element_get_static_pad(e, "sink"));
+    gst_pad_send_event(sink.get(), gst_event_new_flush_start());
+    gst_pad_send_event(sink.get(), gst_event_new_flush_stop(TRUE));
+  } else {
+    // Software encoders hold no device context, and several (vp8enc, openh264enc) cannot
+    // encode again after draining at EOS: a READY round trip restarts them cleanly.
+    gst_element_set_state(e, GST_STATE_READY);
+    gst_element_set_state(e, GST_STATE_PAUSED);
+  }
+}
+
 void EncoderSlot::release() {
   if (!current_)
     return;
+  const bool hardware = current_candidate_ && current_candidate_->hardware();
   SessionPtr s = uninstall();
   GstElement *e = s->element();
   bool broken;
@@ -489,10 +511,7 @@ void EncoderSlot::release() {
     SessionPool::global().discard(std::move(s), "failed during the session");
     return;
   }
-  gst_element_set_state(e, GST_STATE_PAUSED);
-  auto sink = ObjectRef<GstPad>::adopt(gst_element_get_static_pad(e, "sink"));
-  gst_pad_send_event(sink.get(), gst_event_new_flush_start());
-  gst_pad_send_event(sink.get(), gst_event_new_flush_stop(TRUE));
+  reset_for_parking(e, hardware);
   SessionPool::global().release(std::move(s), config_.park);
 }
 

@@ -63,6 +63,8 @@ class EncoderSlot {
   SessionPtr uninstall();
   bool force_keyframe();
   bool can_failover();
+  // Leaves a session ready to park: PAUSED, no frames, no stream state.
+  static void reset_for_parking(GstElement *element, bool hardware);
   GstFlowReturn failover(const std::string &reason);
   GstCaps *allowed_caps();
   void post_error(const char *summary, const std::string &detail, bool busy);
