@@ -3,6 +3,8 @@
 #include "vasim-driver.h"
 #include "vasim.h"
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +13,7 @@ namespace vasim {
 namespace {
 
 std::mutex g_lock;
+std::condition_variable g_changed;  // live displays went down
 vasim_counts g_counts{VASIM_COUNTS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
 int32_t *live(Kind kind) {
@@ -47,6 +50,8 @@ void count_up(Kind kind) {
 void count_down(Kind kind, int n) {
   std::lock_guard<std::mutex> g(g_lock);
   *live(kind) -= n;
+  if (kind == Kind::Display)
+    g_changed.notify_all();
 }
 
 bool reserve_context(long cap, long *live_now) {
@@ -134,4 +139,12 @@ extern "C" __attribute__((visibility("default"))) int vasim_reset_totals(void) {
   c.displays_opened = c.contexts_created = c.contexts_refused = 0;
   c.frames_encoded = c.frames_failed = c.leaked_at_terminate = 0;
   return 0;
+}
+
+extern "C" __attribute__((visibility("default"))) int vasim_wait_displays(int32_t displays,
+                                                                          int32_t timeout_ms) {
+  std::unique_lock<std::mutex> g(vasim::g_lock);
+  const bool ok = vasim::g_changed.wait_for(g, std::chrono::milliseconds(timeout_ms),
+                                            [&] { return vasim::g_counts.displays == displays; });
+  return ok ? 0 : -1;
 }

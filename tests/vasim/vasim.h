@@ -45,6 +45,12 @@ typedef int (*vasim_get_counts_fn)(struct vasim_counts *out);
 int vasim_reset_totals(void);
 typedef int (*vasim_reset_totals_fn)(void);
 
+// Waits until `displays` displays are live (a GStreamer element may drop its last display
+// reference on another thread just after its pipeline is freed). Returns 0, or -1 when the
+// timeout passed first.
+int vasim_wait_displays(int32_t displays, int32_t timeout_ms);
+typedef int (*vasim_wait_displays_fn)(int32_t displays, int32_t timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

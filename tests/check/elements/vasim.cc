@@ -1,0 +1,759 @@
+// Tests of vasim, the simulated VA-API device (tests/vasim, docs/testing-va.md), through the
+// real libva and the real GStreamer VA encoders. The meson block runs this binary with the
+// vasim environment; with GST_STEADY_REAL_VA=1 the overrides are dropped at start-up and the
+// same tests run on the machine's real VA device: pixel comparisons then become a PSNR
+// floor (real encoders are lossy), counts from the driver are not available, and the
+// fault-injection tests skip.
+#include "steady-check.h"
+#include "vasim-h264.h"
+#include "vasim.h"
+
+#include <gst/app/gstappsink.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+
+#include <va/va.h>
+#include <va/va_drm.h>
+#include <va/va_enc_h264.h>
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace {
+
+bool real_va() {
+  const char *v = g_getenv("GST_STEADY_REAL_VA");
+  return v && std::strcmp(v, "1") == 0;
+}
+
+// The driver's counters, reached through dlopen of the driver libva loads. Holding the
+// handle keeps the driver (and its totals) loaded across vaTerminate.
+class Counts {
+ public:
+  Counts() {
+    const char *path = g_getenv("VASIM_DRIVER_PATH");
+    if (real_va() || !path)
+      return;
+    handle_ = dlopen(path, RTLD_NOW);
+    fail_unless(handle_ != nullptr, "cannot dlopen %s: %s", path, dlerror());
+    get_ = reinterpret_cast<vasim_get_counts_fn>(dlsym(handle_, "vasim_get_counts"));
+    reset_ = reinterpret_cast<vasim_reset_totals_fn>(dlsym(handle_, "vasim_reset_totals"));
+    wait_ = reinterpret_cast<vasim_wait_displays_fn>(dlsym(handle_, "vasim_wait_displays"));
+    fail_unless(get_ && reset_ && wait_);
+    reset_();
+  }
+  ~Counts() {
+    if (handle_)
+      dlclose(handle_);
+  }
+  Counts(const Counts &) = delete;
+  Counts &operator=(const Counts &) = delete;
+
+  bool available() const { return get_ != nullptr; }
+  vasim_counts now() const {
+    vasim_counts c{};
+    c.version = VASIM_COUNTS_VERSION;
+    fail_unless(get_ && get_(&c) == 0);
+    return c;
+  }
+  // After a pipeline is freed: its encoder may release the display a moment later from a
+  // GStreamer thread, so wait (bounded) for the display to go before reading the counts.
+  void expect_nothing_live() const {
+    if (!available())
+      return;
+    fail_unless(wait_(0, 10000) == 0, "a VA display is still open 10 s after the session");
+    const vasim_counts c = now();
+    fail_unless_equals_int(c.displays, 0);
+    fail_unless_equals_int(c.configs, 0);
+    fail_unless_equals_int(c.contexts, 0);
+    fail_unless_equals_int(c.surfaces, 0);
+    fail_unless_equals_int(c.buffers, 0);
+    fail_unless_equals_int(c.images, 0);
+  }
+
+ private:
+  void *handle_ = nullptr;
+  vasim_get_counts_fn get_ = nullptr;
+  vasim_reset_totals_fn reset_ = nullptr;
+  vasim_wait_displays_fn wait_ = nullptr;
+};
+
+std::string node_path() {
+  const char *p = g_getenv("GST_VAAPI_DRM_DEVICE");
+  return p ? p : "/dev/dri/renderD128";
+}
+
+// Compares two decoded pictures sample by sample (any 4:2:0 layouts). Returns the number
+// of differing samples and the luma PSNR.
+struct Diff {
+  guint64 differing = 0;
+  double psnr = INFINITY;
+};
+
+Diff compare(GstSample *a, GstSample *b) {
+  GstVideoInfo ia, ib;
+  fail_unless(gst_video_info_from_caps(&ia, gst_sample_get_caps(a)));
+  fail_unless(gst_video_info_from_caps(&ib, gst_sample_get_caps(b)));
+  fail_unless_equals_int(GST_VIDEO_INFO_WIDTH(&ia), GST_VIDEO_INFO_WIDTH(&ib));
+  fail_unless_equals_int(GST_VIDEO_INFO_HEIGHT(&ia), GST_VIDEO_INFO_HEIGHT(&ib));
+  GstVideoFrame fa, fb;
+  fail_unless(gst_video_frame_map(&fa, &ia, gst_sample_get_buffer(a), GST_MAP_READ));
+  fail_unless(gst_video_frame_map(&fb, &ib, gst_sample_get_buffer(b), GST_MAP_READ));
+  Diff d;
+  double sq = 0;
+  for (guint c = 0; c < 3; ++c) {
+    const gint w = GST_VIDEO_FRAME_COMP_WIDTH(&fa, c), h = GST_VIDEO_FRAME_COMP_HEIGHT(&fa, c);
+    fail_unless_equals_int(w, GST_VIDEO_FRAME_COMP_WIDTH(&fb, c));
+    fail_unless_equals_int(h, GST_VIDEO_FRAME_COMP_HEIGHT(&fb, c));
+    const guint8 *pa = static_cast<const guint8 *>(GST_VIDEO_FRAME_COMP_DATA(&fa, c));
+    const guint8 *pb = static_cast<const guint8 *>(GST_VIDEO_FRAME_COMP_DATA(&fb, c));
+    const gint sa = GST_VIDEO_FRAME_COMP_STRIDE(&fa, c), sb = GST_VIDEO_FRAME_COMP_STRIDE(&fb, c);
+    const gint xa = GST_VIDEO_FRAME_COMP_PSTRIDE(&fa, c), xb = GST_VIDEO_FRAME_COMP_PSTRIDE(&fb, c);
+    for (gint y = 0; y < h; ++y)
+      for (gint x = 0; x < w; ++x) {
+        const int va = pa[y * sa + x * xa], vb = pb[y * sb + x * xb];
+        if (va != vb)
+          ++d.differing;
+        if (c == 0)
+          sq += double(va - vb) * double(va - vb);
+      }
+    if (c == 0 && sq > 0)
+      d.psnr = 10.0 * std::log10(255.0 * 255.0 * w * h / sq);
+  }
+  gst_video_frame_unmap(&fb);
+  gst_video_frame_unmap(&fa);
+  return d;
+}
+
+// Real encoders are lossy: on real hardware the comparison is a quality floor instead.
+void expect_same_picture(GstSample *in, GstSample *out, guint index) {
+  const Diff d = compare(in, out);
+  if (real_va())
+    fail_unless(d.psnr >= 30.0, "frame %u: luma PSNR %.1f dB < 30", index, d.psnr);
+  else
+    fail_unless(d.differing == 0, "frame %u: %" G_GUINT64_FORMAT " samples differ", index,
+                d.differing);
+}
+
+// Keeps every sample an appsink receives (appsink holds EOS back until its queue is empty,
+// so samples are taken as they arrive).
+struct Collector {
+  std::mutex lock;
+  std::vector<GstSample *> samples;
+
+  static GstFlowReturn on_sample(GstAppSink *sink, gpointer data) {
+    auto *self = static_cast<Collector *>(data);
+    GstSample *s = gst_app_sink_pull_sample(sink);
+    if (!s)
+      return GST_FLOW_ERROR;
+    std::lock_guard<std::mutex> g(self->lock);
+    self->samples.push_back(s);
+    return GST_FLOW_OK;
+  }
+  void attach(GstElement *pipeline, const char *name) {
+    GstElement *e = gst_bin_get_by_name(GST_BIN(pipeline), name);
+    fail_unless(e != nullptr);
+    GstAppSinkCallbacks cb{};
+    cb.new_sample = on_sample;
+    gst_app_sink_set_callbacks(GST_APP_SINK(e), &cb, this, nullptr);
+    gst_object_unref(e);
+  }
+  std::vector<GstSample *> take() {
+    std::lock_guard<std::mutex> g(lock);
+    return std::move(samples);
+  }
+};
+
+void unref_all(std::vector<GstSample *> &v) {
+  for (GstSample *s : v)
+    gst_sample_unref(s);
+  v.clear();
+}
+
+// Waits for EOS or an error; returns the error message (empty on EOS).
+std::string wait_end(GstElement *pipeline, GstClockTime timeout = 60 * GST_SECOND) {
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *msg = gst_bus_timed_pop_filtered(
+      bus, timeout, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  gst_object_unref(bus);
+  fail_unless(msg != nullptr, "no EOS or error within the timeout");
+  std::string err;
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+    GError *e = nullptr;
+    gchar *dbg = nullptr;
+    gst_message_parse_error(msg, &e, &dbg);
+    err = std::string(e->message) + " | " + (dbg ? dbg : "");
+    g_clear_error(&e);
+    g_free(dbg);
+  }
+  gst_message_unref(msg);
+  return err;
+}
+
+GstElement *launch(const std::string &desc) {
+  GError *err = nullptr;
+  GstElement *p = gst_parse_launch(desc.c_str(), &err);
+  fail_unless(p != nullptr && err == nullptr, "cannot build '%s': %s", desc.c_str(),
+              err ? err->message : "?");
+  return p;
+}
+
+void stop(GstElement *pipeline) {
+  fail_unless_equals_int(gst_element_set_state(pipeline, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref(pipeline);
+}
+
+// Counts the buffers leaving an element's src pad and remembers when the first one left.
+struct SrcWatch {
+  std::mutex lock;
+  std::condition_variable cond;
+  guint buffers = 0;
+  std::chrono::steady_clock::time_point first{};
+
+  static GstPadProbeReturn probe(GstPad *, GstPadProbeInfo *, gpointer data) {
+    auto *self = static_cast<SrcWatch *>(data);
+    std::lock_guard<std::mutex> g(self->lock);
+    if (self->buffers++ == 0)
+      self->first = std::chrono::steady_clock::now();
+    self->cond.notify_all();
+    return GST_PAD_PROBE_OK;
+  }
+  void attach(GstElement *pipeline, const char *element) {
+    GstElement *e = gst_bin_get_by_name(GST_BIN(pipeline), element);
+    fail_unless(e != nullptr);
+    GstPad *pad = gst_element_get_static_pad(e, "src");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, probe, this, nullptr);
+    gst_object_unref(pad);
+    gst_object_unref(e);
+  }
+  bool wait_first(std::chrono::seconds timeout) {
+    std::unique_lock<std::mutex> g(lock);
+    return cond.wait_for(g, timeout, [this] { return buffers > 0; });
+  }
+  guint count() {
+    std::lock_guard<std::mutex> g(lock);
+    return buffers;
+  }
+};
+
+// ---------------------------------------------------------------------------------------
+// The stream writer on its own.
+
+GST_START_TEST(test_h264_writer_escapes_and_codes) {
+  vasim::BitWriter w;
+  w.ue(0);   // 1
+  w.ue(1);   // 010
+  w.ue(4);   // 00101
+  w.se(-2);  // ue(4) = 00101
+  w.trailing();
+  // 1 010 00101 00101 1 -> 1010 0010 1001 0110 -> 0xA2 0x96, then the stop bit byte 0x80?
+  // Bits: 1,0,1,0, 0,0,1,0, 1,0,0,1, 0,1 + stop 1 + pad 0 -> A2 96
+  fail_unless_equals_int(w.data().size(), 2);
+  fail_unless_equals_int(w.data()[0], 0xA2);
+  fail_unless_equals_int(w.data()[1], 0x96);
+
+  std::vector<uint8_t> out;
+  vasim::append_nal(out, 3, 5, {0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x03, 0x80});
+  const std::vector<uint8_t> expect = {0,    0,    0,    1,    0x65, 0x00, 0x00, 0x03, 0x01,
+                                       0x00, 0x00, 0x03, 0x00, 0x00, 0x03, 0x03, 0x80};
+  fail_unless(out == expect, "emulation prevention bytes misplaced");
+}
+GST_END_TEST;
+
+// ---------------------------------------------------------------------------------------
+// The driver through libva directly: one picture encoded by hand, decoded by avdec_h264.
+
+GST_START_TEST(test_libva_direct) {
+  Counts counts;
+  const std::string path = node_path();
+  const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    STEADY_SKIP("no VA render node at %s", path.c_str());
+  VADisplay dpy = vaGetDisplayDRM(fd);
+  fail_unless(dpy != nullptr, "vaGetDisplayDRM refused %s", path.c_str());
+  int major = 0, minor = 0;
+  fail_unless_equals_int(vaInitialize(dpy, &major, &minor), VA_STATUS_SUCCESS);
+  if (!real_va()) {
+    fail_unless(std::strstr(vaQueryVendorString(dpy), "vasim") != nullptr);
+    fail_unless_equals_int(counts.now().displays, 1);
+  }
+
+  std::vector<VAProfile> profiles(vaMaxNumProfiles(dpy));
+  int nprof = 0;
+  fail_unless_equals_int(vaQueryConfigProfiles(dpy, profiles.data(), &nprof), VA_STATUS_SUCCESS);
+  profiles.resize(nprof);
+  bool have_cb = false;
+  for (VAProfile p : profiles) {
+    if (p != VAProfileH264ConstrainedBaseline)
+      continue;
+    std::vector<VAEntrypoint> eps(vaMaxNumEntrypoints(dpy));
+    int nep = 0;
+    fail_unless_equals_int(vaQueryConfigEntrypoints(dpy, p, eps.data(), &nep), VA_STATUS_SUCCESS);
+    have_cb = std::find(eps.begin(), eps.begin() + nep, VAEntrypointEncSlice) != eps.begin() + nep;
+  }
+  if (!have_cb) {
+    vaTerminate(dpy);
+    close(fd);
+    STEADY_SKIP("the VA driver has no H.264 Constrained Baseline EncSlice");
+  }
+
+  const int W = 40, H = 34;  // not multiples of 16: the SPS must crop
+  VAConfigAttrib rt{VAConfigAttribRTFormat, VA_RT_FORMAT_YUV420};
+  VAConfigID config;
+  fail_unless_equals_int(
+      vaCreateConfig(dpy, VAProfileH264ConstrainedBaseline, VAEntrypointEncSlice, &rt, 1, &config),
+      VA_STATUS_SUCCESS);
+  VASurfaceAttrib fmt{};
+  fmt.type = VASurfaceAttribPixelFormat;
+  fmt.flags = VA_SURFACE_ATTRIB_SETTABLE;
+  fmt.value.type = VAGenericValueTypeInteger;
+  fmt.value.value.i = VA_FOURCC_NV12;
+  VASurfaceID surfaces[2];  // input, reconstructed
+  fail_unless_equals_int(vaCreateSurfaces(dpy, VA_RT_FORMAT_YUV420, W, H, surfaces, 2, &fmt, 1),
+                         VA_STATUS_SUCCESS);
+  VAContextID context;
+  fail_unless_equals_int(vaCreateContext(dpy, config, W, H, VA_PROGRESSIVE, surfaces, 2, &context),
+                         VA_STATUS_SUCCESS);
+  VABufferID coded;
+  fail_unless_equals_int(
+      vaCreateBuffer(dpy, context, VAEncCodedBufferType, 64 * 1024, 1, nullptr, &coded),
+      VA_STATUS_SUCCESS);
+
+  // Upload through a derived image; the pattern has long zero runs so the stream needs
+  // emulation prevention bytes.
+  VAImage image;
+  fail_unless_equals_int(vaDeriveImage(dpy, surfaces[0], &image), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(image.format.fourcc, VA_FOURCC_NV12);
+  void *map = nullptr;
+  fail_unless_equals_int(vaMapBuffer(dpy, image.buf, &map), VA_STATUS_SUCCESS);
+  auto *pix = static_cast<guint8 *>(map);
+  GstBuffer *ref = gst_buffer_new_allocate(nullptr, W * H * 3 / 2, nullptr);
+  GstMapInfo rm;
+  gst_buffer_map(ref, &rm, GST_MAP_WRITE);
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      const guint8 v = y < 8 ? 0 : static_cast<guint8>(x * 7 + y * 13);
+      pix[image.offsets[0] + y * image.pitches[0] + x] = v;
+      rm.data[y * W + x] = v;
+    }
+  for (int y = 0; y < H / 2; ++y)
+    for (int x = 0; x < W / 2; ++x) {
+      const guint8 u = y < 4 ? 0 : static_cast<guint8>(x * 3), v = static_cast<guint8>(255 - y);
+      pix[image.offsets[1] + y * image.pitches[1] + 2 * x] = u;
+      pix[image.offsets[1] + y * image.pitches[1] + 2 * x + 1] = v;
+      rm.data[W * H + y * (W / 2) + x] = u;
+      rm.data[W * H + W * H / 4 + y * (W / 2) + x] = v;
+    }
+  gst_buffer_unmap(ref, &rm);
+  fail_unless_equals_int(vaUnmapBuffer(dpy, image.buf), VA_STATUS_SUCCESS);
+
+  VAEncSequenceParameterBufferH264 seq{};
+  seq.level_idc = 30;
+  seq.intra_period = 30;
+  seq.ip_period = 1;
+  seq.max_num_ref_frames = 1;
+  seq.picture_width_in_mbs = (W + 15) / 16;
+  seq.picture_height_in_mbs = (H + 15) / 16;
+  seq.seq_fields.bits.frame_mbs_only_flag = 1;
+  seq.seq_fields.bits.chroma_format_idc = 1;
+  seq.frame_cropping_flag = 1;
+  seq.frame_crop_right_offset = (seq.picture_width_in_mbs * 16 - W) / 2;
+  seq.frame_crop_bottom_offset = (seq.picture_height_in_mbs * 16 - H) / 2;
+  VAEncPictureParameterBufferH264 pic{};
+  pic.CurrPic.picture_id = surfaces[1];
+  for (auto &r : pic.ReferenceFrames) {
+    r.picture_id = VA_INVALID_SURFACE;
+    r.flags = VA_PICTURE_H264_INVALID;
+  }
+  pic.coded_buf = coded;
+  pic.pic_init_qp = 26;
+  pic.pic_fields.bits.idr_pic_flag = 1;
+  pic.pic_fields.bits.reference_pic_flag = 1;
+  VAEncSliceParameterBufferH264 slice{};
+  slice.num_macroblocks = seq.picture_width_in_mbs * seq.picture_height_in_mbs;
+  slice.slice_type = 2;  // I
+  VABufferID params[3];
+  fail_unless_equals_int(vaCreateBuffer(dpy, context, VAEncSequenceParameterBufferType, sizeof seq,
+                                        1, &seq, &params[0]),
+                         VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaCreateBuffer(dpy, context, VAEncPictureParameterBufferType, sizeof pic,
+                                        1, &pic, &params[1]),
+                         VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaCreateBuffer(dpy, context, VAEncSliceParameterBufferType, sizeof slice,
+                                        1, &slice, &params[2]),
+                         VA_STATUS_SUCCESS);
+  if (counts.available()) {
+    const vasim_counts c = counts.now();
+    fail_unless_equals_int(c.configs, 1);
+    fail_unless_equals_int(c.contexts, 1);
+    fail_unless_equals_int(c.surfaces, 2);
+    fail_unless_equals_int(c.images, 1);
+    fail_unless_equals_int(c.buffers, 5);  // coded, image, three parameter buffers
+  }
+  fail_unless_equals_int(vaDestroyImage(dpy, image.image_id), VA_STATUS_SUCCESS);
+
+  fail_unless_equals_int(vaBeginPicture(dpy, context, surfaces[0]), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaRenderPicture(dpy, context, params, 3), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaEndPicture(dpy, context), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaSyncSurface(dpy, surfaces[0]), VA_STATUS_SUCCESS);
+  VASurfaceStatus status;
+  fail_unless_equals_int(vaQuerySurfaceStatus(dpy, surfaces[0], &status), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(status, VASurfaceReady);
+
+  void *segp = nullptr;
+  fail_unless_equals_int(vaMapBuffer(dpy, coded, &segp), VA_STATUS_SUCCESS);
+  std::vector<guint8> stream;
+  for (auto *seg = static_cast<VACodedBufferSegment *>(segp); seg;
+       seg = static_cast<VACodedBufferSegment *>(seg->next))
+    stream.insert(stream.end(), static_cast<guint8 *>(seg->buf),
+                  static_cast<guint8 *>(seg->buf) + seg->size);
+  fail_unless_equals_int(vaUnmapBuffer(dpy, coded), VA_STATUS_SUCCESS);
+  fail_unless(stream.size() > 4 && stream[0] == 0 && stream[1] == 0 && stream[2] == 0 &&
+              stream[3] == 1);
+
+  for (VABufferID b : params)
+    fail_unless_equals_int(vaDestroyBuffer(dpy, b), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaDestroyBuffer(dpy, coded), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaDestroyContext(dpy, context), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaDestroySurfaces(dpy, surfaces, 2), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaDestroyConfig(dpy, config), VA_STATUS_SUCCESS);
+  if (counts.available()) {
+    const vasim_counts c = counts.now();
+    fail_unless_equals_int(c.displays, 1);
+    fail_unless_equals_int(c.frames_encoded, 1);
+  }
+  fail_unless_equals_int(vaTerminate(dpy), VA_STATUS_SUCCESS);
+  close(fd);
+  counts.expect_nothing_live();
+  if (counts.available())
+    fail_unless_equals_int(counts.now().leaked_at_terminate, 0);
+
+  // The coded picture decodes back to the pixels written.
+  GstHarness *h = gst_harness_new("avdec_h264");
+  gst_harness_set_src_caps_str(h, "video/x-h264,stream-format=byte-stream,alignment=au");
+  gst_harness_set_sink_caps_str(h, "video/x-raw,format=I420");
+  GstBuffer *in = gst_buffer_new_memdup(stream.data(), stream.size());
+  GST_BUFFER_PTS(in) = 0;
+  GST_BUFFER_DURATION(in) = GST_SECOND / 30;
+  fail_unless_equals_int(gst_harness_push(h, in), GST_FLOW_OK);
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+  GstBuffer *out = gst_harness_pull(h);
+  fail_unless(out != nullptr);
+  GstCaps *out_caps = gst_pad_get_current_caps(h->sinkpad);
+  GstCaps *ref_caps = gst_caps_from_string("video/x-raw,format=I420,width=40,height=34");
+  GstSample *sa = gst_sample_new(ref, ref_caps, nullptr, nullptr);
+  GstSample *sb = gst_sample_new(out, out_caps, nullptr, nullptr);
+  expect_same_picture(sa, sb, 0);
+  gst_sample_unref(sa);
+  gst_sample_unref(sb);
+  gst_caps_unref(out_caps);
+  gst_caps_unref(ref_caps);
+  gst_buffer_unref(out);
+  gst_buffer_unref(ref);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+// ---------------------------------------------------------------------------------------
+// Round trips through the real GStreamer VA encoders.
+
+void roundtrip(const char *encoder, const char *format, int width, int height, guint frames) {
+  if (!steady_have_factory(encoder))
+    STEADY_SKIP("%s is not available (no VA device it can use)", encoder);
+  Counts counts;
+  gchar *desc = g_strdup_printf(
+      "videotestsrc num-buffers=%u pattern=snow ! video/x-raw,format=%s,width=%d,height=%d,"
+      "framerate=30/1 ! tee name=t  t. ! queue ! appsink name=ref sync=false  t. ! queue ! "
+      "%s ! h264parse ! avdec_h264 ! video/x-raw,format=I420 ! appsink name=dec sync=false",
+      frames, format, width, height, encoder);
+  GstElement *p = launch(desc);
+  g_free(desc);
+  Collector ref, dec;
+  ref.attach(p, "ref");
+  dec.attach(p, "dec");
+  gst_element_set_state(p, GST_STATE_PLAYING);
+  const std::string err = wait_end(p);
+  fail_unless(err.empty(), "pipeline error: %s", err.c_str());
+  std::vector<GstSample *> in = ref.take(), out = dec.take();
+  fail_unless_equals_int(in.size(), frames);
+  fail_unless_equals_int(out.size(), frames);
+  for (guint i = 0; i < frames; ++i)
+    expect_same_picture(in[i], out[i], i);
+  unref_all(in);
+  unref_all(out);
+  stop(p);
+  if (counts.available()) {
+    fail_unless_equals_int(counts.now().frames_encoded, frames);
+    counts.expect_nothing_live();
+  }
+}
+
+GST_START_TEST(test_vaapih264enc_roundtrip_nv12) {
+  roundtrip("vaapih264enc", "NV12", 320, 240, 40);  // crosses the default keyframe period
+}
+GST_END_TEST;
+
+GST_START_TEST(test_vaapih264enc_roundtrip_i420_odd_size) {
+  roundtrip("vaapih264enc", "I420", 202, 118, 12);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_vah264enc_roundtrip_nv12) {
+  roundtrip("vah264enc", "NV12", 320, 240, 40);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_vah264enc_roundtrip_i420_odd_size) {
+  roundtrip("vah264enc", "I420", 202, 118, 12);
+}
+GST_END_TEST;
+
+// ---------------------------------------------------------------------------------------
+// 200 sequential sessions, each with its own plain encoder (no pool): what the driver
+// counted, and the time to the first encoded buffer with a modelled context cost.
+
+void sessions(const char *encoder) {
+  if (!steady_have_factory(encoder))
+    STEADY_SKIP("%s is not available (no VA device it can use)", encoder);
+  const guint kSessions = 200;
+  const long delay_ms = real_va() ? 0 : 20;
+  if (!real_va())
+    g_setenv("VASIM_CONTEXT_DELAY_MS", std::to_string(delay_ms).c_str(), TRUE);
+  Counts counts;
+  std::vector<double> first_ms;
+  gint32 peak_live_contexts = 0;
+  for (guint i = 0; i < kSessions; ++i) {
+    gchar *desc = g_strdup_printf(
+        "videotestsrc num-buffers=3 ! video/x-raw,format=NV12,"
+        "width=320,height=240,framerate=30/1 ! %s name=enc ! "
+        "fakesink sync=false",
+        encoder);
+    GstElement *p = launch(desc);
+    g_free(desc);
+    SrcWatch watch;
+    watch.attach(p, "enc");
+    const auto start = std::chrono::steady_clock::now();
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    const std::string err = wait_end(p);
+    fail_unless(err.empty(), "session %u: %s", i, err.c_str());
+    fail_unless_equals_int(watch.count(), 3);
+    const double ms = std::chrono::duration<double, std::milli>(watch.first - start).count();
+    fail_unless(ms >= delay_ms, "session %u: first buffer after %.1f ms < modelled %ld ms", i, ms,
+                delay_ms);
+    first_ms.push_back(ms);
+    if (counts.available())
+      peak_live_contexts = std::max(peak_live_contexts, counts.now().contexts);
+    stop(p);
+    counts.expect_nothing_live();  // every session gives back all it took
+  }
+  std::sort(first_ms.begin(), first_ms.end());
+  const double median = first_ms[first_ms.size() / 2];
+  const double p90 = first_ms[first_ms.size() * 9 / 10];
+  g_print(
+      "VASIM-SESSIONS encoder=%s sessions=%u context_delay_ms=%ld first_buffer_ms: "
+      "median=%.1f p90=%.1f max=%.1f\n",
+      encoder, kSessions, delay_ms, median, p90, first_ms.back());
+  if (counts.available()) {
+    const vasim_counts c = counts.now();
+    g_print(
+        "VASIM-SESSIONS encoder=%s displays_opened=%lld contexts_created=%lld "
+        "peak_contexts=%d peak_surfaces=%d frames_encoded=%lld leaked_at_terminate=%lld "
+        "live_after: displays=%d contexts=%d surfaces=%d buffers=%d images=%d\n",
+        encoder, static_cast<long long>(c.displays_opened),
+        static_cast<long long>(c.contexts_created), c.peak_contexts, c.peak_surfaces,
+        static_cast<long long>(c.frames_encoded), static_cast<long long>(c.leaked_at_terminate),
+        c.displays, c.contexts, c.surfaces, c.buffers, c.images);
+    fail_unless_equals_int(c.contexts_created, kSessions);
+    fail_unless_equals_int(c.peak_contexts, 1);
+    fail_unless_equals_int(peak_live_contexts, 1);
+    fail_unless_equals_int(c.frames_encoded, 3 * kSessions);
+    fail_unless_equals_int(c.leaked_at_terminate, 0);
+  }
+}
+
+GST_START_TEST(test_vaapih264enc_200_sessions) {
+  sessions("vaapih264enc");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_vah264enc_200_sessions) {
+  sessions("vah264enc");
+}
+GST_END_TEST;
+
+// ---------------------------------------------------------------------------------------
+// Fault injection (vasim only).
+
+void context_cap(const char *encoder) {
+  if (real_va())
+    STEADY_SKIP("fault injection needs vasim (GST_STEADY_REAL_VA=1)");
+  if (!steady_have_factory(encoder))
+    STEADY_SKIP("%s is not available", encoder);
+  g_setenv("VASIM_MAX_CONTEXTS", "2", TRUE);
+  Counts counts;
+  const char *fmt =
+      "videotestsrc is-live=true ! video/x-raw,format=NV12,width=64,height=64,"
+      "framerate=30/1 ! %s name=enc ! fakesink sync=false";
+  gchar *desc = g_strdup_printf(fmt, encoder);
+  GstElement *p[3];
+  SrcWatch watch[3];
+  for (int i = 0; i < 2; ++i) {
+    p[i] = launch(desc);
+    watch[i].attach(p[i], "enc");
+    gst_element_set_state(p[i], GST_STATE_PLAYING);
+    fail_unless(watch[i].wait_first(std::chrono::seconds(30)), "session %d never encoded", i);
+  }
+  fail_unless_equals_int(counts.now().contexts, 2);
+  p[2] = launch(desc);
+  g_free(desc);
+  watch[2].attach(p[2], "enc");
+  gst_element_set_state(p[2], GST_STATE_PLAYING);
+  const std::string err = wait_end(p[2], 30 * GST_SECOND);
+  g_print("VASIM context cap: %s error: %s\n", encoder, err.c_str());
+  fail_unless(!err.empty(), "the third encoder did not fail");
+  fail_unless_equals_int(watch[2].count(), 0);
+  const vasim_counts c = counts.now();
+  fail_unless_equals_int(c.contexts, 2);
+  fail_unless(c.contexts_refused >= 1);
+  for (GstElement *e : p)
+    stop(e);
+  counts.expect_nothing_live();
+}
+
+GST_START_TEST(test_vaapih264enc_context_cap) {
+  context_cap("vaapih264enc");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_vah264enc_context_cap) {
+  context_cap("vah264enc");
+}
+GST_END_TEST;
+
+void fail_after(const char *encoder) {
+  if (real_va())
+    STEADY_SKIP("fault injection needs vasim (GST_STEADY_REAL_VA=1)");
+  if (!steady_have_factory(encoder))
+    STEADY_SKIP("%s is not available", encoder);
+  g_setenv("VASIM_FAIL_AFTER_FRAMES", "5", TRUE);
+  Counts counts;
+  gchar *desc = g_strdup_printf(
+      "videotestsrc num-buffers=20 ! video/x-raw,format=NV12,"
+      "width=64,height=64,framerate=30/1 ! %s name=enc ! "
+      "fakesink sync=false",
+      encoder);
+  GstElement *p = launch(desc);
+  g_free(desc);
+  SrcWatch watch;
+  watch.attach(p, "enc");
+  gst_element_set_state(p, GST_STATE_PLAYING);
+  const std::string err = wait_end(p);
+  g_print("VASIM fail-after-5: %s error: %s (%u buffers out)\n", encoder, err.c_str(),
+          watch.count());
+  fail_unless(!err.empty(), "encoding failure was not reported");
+  fail_unless(watch.count() <= 5);
+  stop(p);
+  const vasim_counts c = counts.now();
+  fail_unless_equals_int(c.frames_encoded, 5);
+  fail_unless(c.frames_failed >= 1);
+  counts.expect_nothing_live();
+}
+
+GST_START_TEST(test_vaapih264enc_fail_after_frames) {
+  fail_after("vaapih264enc");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_vah264enc_fail_after_frames) {
+  fail_after("vah264enc");
+}
+GST_END_TEST;
+
+// The dump at vaTerminate, to a file named by VASIM_DUMP.
+GST_START_TEST(test_dump_at_terminate) {
+  if (real_va())
+    STEADY_SKIP("the dump is vasim's (GST_STEADY_REAL_VA=1)");
+  gchar *file = g_build_filename(g_get_tmp_dir(), "vasim-dump-XXXXXX", nullptr);
+  const int tmp = g_mkstemp(file);
+  fail_unless(tmp >= 0);
+  close(tmp);
+  g_setenv("VASIM_DUMP", file, TRUE);
+  const std::string path = node_path();
+  const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  fail_unless(fd >= 0);
+  VADisplay dpy = vaGetDisplayDRM(fd);
+  int major, minor;
+  fail_unless_equals_int(vaInitialize(dpy, &major, &minor), VA_STATUS_SUCCESS);
+  VAConfigID config;
+  fail_unless_equals_int(
+      vaCreateConfig(dpy, VAProfileH264Main, VAEntrypointEncSlice, nullptr, 0, &config),
+      VA_STATUS_SUCCESS);
+  VASurfaceID s;
+  fail_unless_equals_int(vaCreateSurfaces(dpy, VA_RT_FORMAT_YUV420, 64, 64, &s, 1, nullptr, 0),
+                         VA_STATUS_SUCCESS);
+  // Deliberately left alive: terminate frees them and the dump says so.
+  fail_unless_equals_int(vaTerminate(dpy), VA_STATUS_SUCCESS);
+  close(fd);
+  gchar *text = nullptr;
+  fail_unless(g_file_get_contents(file, &text, nullptr, nullptr));
+  fail_unless(std::strstr(text, "vasim: vaTerminate: leaked_here=2 ") != nullptr, "dump: %s", text);
+  fail_unless(std::strstr(text, " contexts=0 surfaces=0 ") != nullptr, "dump: %s", text);
+  g_free(text);
+  unlink(file);
+  g_free(file);
+}
+GST_END_TEST;
+
+Suite *vasim_suite() {
+  Suite *s = suite_create("vasim");
+  TCase *tc = tcase_create("general");
+  tcase_set_timeout(tc, 600);
+  suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_h264_writer_escapes_and_codes);
+  tcase_add_test(tc, test_libva_direct);
+  tcase_add_test(tc, test_dump_at_terminate);
+  tcase_add_test(tc, test_vaapih264enc_roundtrip_nv12);
+  tcase_add_test(tc, test_vaapih264enc_roundtrip_i420_odd_size);
+  tcase_add_test(tc, test_vah264enc_roundtrip_nv12);
+  tcase_add_test(tc, test_vah264enc_roundtrip_i420_odd_size);
+  tcase_add_test(tc, test_vaapih264enc_context_cap);
+  tcase_add_test(tc, test_vah264enc_context_cap);
+  tcase_add_test(tc, test_vaapih264enc_fail_after_frames);
+  tcase_add_test(tc, test_vah264enc_fail_after_frames);
+  tcase_add_test(tc, test_vaapih264enc_200_sessions);
+  tcase_add_test(tc, test_vah264enc_200_sessions);
+  return s;
+}
+
+// With GST_STEADY_REAL_VA=1 the simulated environment the build sets is taken back before
+// anything touches VA, so libva and GStreamer find the machine's real device and driver.
+void use_real_va_if_asked() {
+  if (!real_va())
+    return;
+  const char *node = g_getenv("VASIM_NODE");
+  const char *dev = g_getenv("GST_VAAPI_DRM_DEVICE");
+  if (node && dev && std::strcmp(node, dev) == 0)
+    g_unsetenv("GST_VAAPI_DRM_DEVICE");
+  for (const char *v : {"LIBVA_DRIVERS_PATH", "LIBVA_DRIVER_NAME", "VASIM_NODE",
+                        "VASIM_DRIVER_PATH", "GST_VAAPI_ALL_DRIVERS", "GST_VA_ALL_DRIVERS"})
+    g_unsetenv(v);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  use_real_va_if_asked();
+  gst_check_init(&argc, &argv);
+  Suite *s = vasim_suite();
+  return gst_check_run_suite(s, "vasim", __FILE__);
+}
