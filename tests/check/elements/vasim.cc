@@ -16,6 +16,8 @@
 #include <va/va_drm.h>
 #include <va/va_enc_h264.h>
 
+#include <xf86drm.h>
+
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -464,6 +466,135 @@ GST_START_TEST(test_libva_direct) {
 }
 GST_END_TEST;
 
+// The DRM shim: the node answers as a render node, and only the node does.
+GST_START_TEST(test_drm_shim) {
+  const std::string path = node_path();
+  const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    STEADY_SKIP("no render node at %s", path.c_str());
+  fail_unless_equals_int(drmGetNodeTypeFromFd(fd), DRM_NODE_RENDER);
+  drmVersionPtr v = drmGetVersion(fd);
+  fail_unless(v != nullptr && v->name != nullptr);
+  if (!real_va())
+    fail_unless_equals_string(v->name, "vasim");
+  drmFreeVersion(v);
+  char *name = drmGetRenderDeviceNameFromFd(fd);
+  fail_unless(name != nullptr);
+  if (!real_va())
+    fail_unless_equals_string(name, path.c_str());
+  free(name);
+  drmDevicePtr dev = nullptr;
+  fail_unless_equals_int(drmGetDevice2(fd, 0, &dev), 0);
+  fail_unless(dev->available_nodes & (1 << DRM_NODE_RENDER));
+  drmFreeDevice(&dev);
+
+  // Enumeration lists the node among the render nodes.
+  const int n = drmGetDevices2(0, nullptr, 0);
+  fail_unless(n >= 1, "drmGetDevices2 found %d devices", n);
+  std::vector<drmDevicePtr> devs(n);
+  fail_unless_equals_int(drmGetDevices2(0, devs.data(), n), n);
+  int matching = 0;
+  for (drmDevicePtr d : devs)
+    if ((d->available_nodes & (1 << DRM_NODE_RENDER)) && path == d->nodes[DRM_NODE_RENDER])
+      ++matching;
+  fail_unless_equals_int(matching, 1);
+  drmFreeDevices(devs.data(), n);
+
+  // Any other descriptor goes to the real libdrm, which refuses a regular file.
+  if (!real_va()) {
+    const int other = open(g_getenv("VASIM_DRIVER_PATH"), O_RDONLY | O_CLOEXEC);
+    fail_unless(other >= 0);
+    fail_unless(drmGetNodeTypeFromFd(other) < 0);
+    fail_unless(drmGetVersion(other) == nullptr);
+    close(other);
+  }
+  close(fd);
+}
+GST_END_TEST;
+
+// Surfaces and images: vaPutImage from I420 into an NV12 surface, vaGetImage back into
+// another I420 image, at a size that is not a multiple of 16; surface attributes.
+GST_START_TEST(test_libva_images) {
+  if (real_va())
+    STEADY_SKIP("checks vasim's image paths (GST_STEADY_REAL_VA=1)");
+  Counts counts;
+  const std::string path = node_path();
+  const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  fail_unless(fd >= 0);
+  VADisplay dpy = vaGetDisplayDRM(fd);
+  int major, minor;
+  fail_unless_equals_int(vaInitialize(dpy, &major, &minor), VA_STATUS_SUCCESS);
+
+  VAConfigID config;
+  fail_unless_equals_int(
+      vaCreateConfig(dpy, VAProfileH264High, VAEntrypointEncSlice, nullptr, 0, &config),
+      VA_STATUS_SUCCESS);
+  unsigned int nattr = 0;
+  fail_unless_equals_int(vaQuerySurfaceAttributes(dpy, config, nullptr, &nattr), VA_STATUS_SUCCESS);
+  std::vector<VASurfaceAttrib> attrs(nattr);
+  fail_unless_equals_int(vaQuerySurfaceAttributes(dpy, config, attrs.data(), &nattr),
+                         VA_STATUS_SUCCESS);
+  int formats = 0;
+  for (const VASurfaceAttrib &a : attrs)
+    if (a.type == VASurfaceAttribPixelFormat &&
+        (static_cast<uint32_t>(a.value.value.i) == VA_FOURCC_NV12 ||
+         static_cast<uint32_t>(a.value.value.i) == VA_FOURCC_I420))
+      ++formats;
+  fail_unless_equals_int(formats, 2);
+
+  const int W = 50, H = 22;
+  VASurfaceID surface;
+  fail_unless_equals_int(vaCreateSurfaces(dpy, VA_RT_FORMAT_YUV420, W, H, &surface, 1, nullptr, 0),
+                         VA_STATUS_SUCCESS);
+  VAImageFormat i420{};
+  i420.fourcc = VA_FOURCC_I420;
+  VAImage src, dst;
+  fail_unless_equals_int(vaCreateImage(dpy, &i420, W, H, &src), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaCreateImage(dpy, &i420, W, H, &dst), VA_STATUS_SUCCESS);
+  void *p = nullptr;
+  fail_unless_equals_int(vaMapBuffer(dpy, src.buf, &p), VA_STATUS_SUCCESS);
+  auto *s8 = static_cast<guint8 *>(p);
+  for (int plane = 0; plane < 3; ++plane) {
+    const int pw = plane ? W / 2 : W, ph = plane ? H / 2 : H;
+    for (int y = 0; y < ph; ++y)
+      for (int x = 0; x < pw; ++x)
+        s8[src.offsets[plane] + y * src.pitches[plane] + x] =
+            static_cast<guint8>(plane * 85 + x * 5 + y * 11);
+  }
+  fail_unless_equals_int(vaUnmapBuffer(dpy, src.buf), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaPutImage(dpy, surface, src.image_id, 0, 0, W, H, 0, 0, W, H),
+                         VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaGetImage(dpy, surface, 0, 0, W, H, dst.image_id), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(counts.now().images, 2);
+  fail_unless_equals_int(counts.now().buffers, 2);  // the images' buffers
+
+  void *q = nullptr;
+  fail_unless_equals_int(vaMapBuffer(dpy, src.buf, &p), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaMapBuffer(dpy, dst.buf, &q), VA_STATUS_SUCCESS);
+  int differing = 0;
+  for (int plane = 0; plane < 3; ++plane) {
+    const int pw = plane ? W / 2 : W, ph = plane ? H / 2 : H;
+    for (int y = 0; y < ph; ++y)
+      for (int x = 0; x < pw; ++x)
+        differing += static_cast<guint8 *>(p)[src.offsets[plane] + y * src.pitches[plane] + x] !=
+                     static_cast<guint8 *>(q)[dst.offsets[plane] + y * dst.pitches[plane] + x];
+  }
+  fail_unless_equals_int(differing, 0);
+  fail_unless_equals_int(vaUnmapBuffer(dpy, src.buf), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaUnmapBuffer(dpy, dst.buf), VA_STATUS_SUCCESS);
+
+  // Out-of-range copies are refused, not clipped silently.
+  fail_unless(vaGetImage(dpy, surface, 2, 0, W, H, dst.image_id) != VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaDestroyImage(dpy, src.image_id), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaDestroyImage(dpy, dst.image_id), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaDestroySurfaces(dpy, &surface, 1), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaDestroyConfig(dpy, config), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaTerminate(dpy), VA_STATUS_SUCCESS);
+  close(fd);
+  counts.expect_nothing_live();
+}
+GST_END_TEST;
+
 // ---------------------------------------------------------------------------------------
 // Round trips through the real GStreamer VA encoders.
 
@@ -720,7 +851,9 @@ Suite *vasim_suite() {
   tcase_set_timeout(tc, 600);
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_h264_writer_escapes_and_codes);
+  tcase_add_test(tc, test_drm_shim);
   tcase_add_test(tc, test_libva_direct);
+  tcase_add_test(tc, test_libva_images);
   tcase_add_test(tc, test_dump_at_terminate);
   tcase_add_test(tc, test_vaapih264enc_roundtrip_nv12);
   tcase_add_test(tc, test_vaapih264enc_roundtrip_i420_odd_size);
