@@ -6,6 +6,8 @@
 // fault-injection tests skip.
 #include "steady-check.h"
 #include "vasim-h264.h"
+#include "vasim-pipelines.h"
+#include "vasim-testing.h"
 #include "vasim.h"
 
 #include <gst/app/gstappsink.h>
@@ -33,220 +35,7 @@
 
 namespace {
 
-bool real_va() {
-  const char *v = g_getenv("GST_STEADY_REAL_VA");
-  return v && std::strcmp(v, "1") == 0;
-}
-
-// The driver's counters, reached through dlopen of the driver libva loads. Holding the
-// handle keeps the driver (and its totals) loaded across vaTerminate.
-class Counts {
- public:
-  Counts() {
-    const char *path = g_getenv("VASIM_DRIVER_PATH");
-    if (real_va() || !path)
-      return;
-    handle_ = dlopen(path, RTLD_NOW);
-    fail_unless(handle_ != nullptr, "cannot dlopen %s: %s", path, dlerror());
-    get_ = reinterpret_cast<vasim_get_counts_fn>(dlsym(handle_, "vasim_get_counts"));
-    reset_ = reinterpret_cast<vasim_reset_totals_fn>(dlsym(handle_, "vasim_reset_totals"));
-    wait_ = reinterpret_cast<vasim_wait_displays_fn>(dlsym(handle_, "vasim_wait_displays"));
-    fail_unless(get_ && reset_ && wait_);
-    reset_();
-  }
-  ~Counts() {
-    if (handle_)
-      dlclose(handle_);
-  }
-  Counts(const Counts &) = delete;
-  Counts &operator=(const Counts &) = delete;
-
-  bool available() const { return get_ != nullptr; }
-  vasim_counts now() const {
-    vasim_counts c{};
-    c.version = VASIM_COUNTS_VERSION;
-    fail_unless(get_ && get_(&c) == 0);
-    return c;
-  }
-  // After a pipeline is freed: its encoder may release the display a moment later from a
-  // GStreamer thread, so wait (bounded) for the display to go before reading the counts.
-  void expect_nothing_live() const {
-    if (!available())
-      return;
-    fail_unless(wait_(0, 10000) == 0, "a VA display is still open 10 s after the session");
-    const vasim_counts c = now();
-    fail_unless_equals_int(c.displays, 0);
-    fail_unless_equals_int(c.configs, 0);
-    fail_unless_equals_int(c.contexts, 0);
-    fail_unless_equals_int(c.surfaces, 0);
-    fail_unless_equals_int(c.buffers, 0);
-    fail_unless_equals_int(c.images, 0);
-  }
-
- private:
-  void *handle_ = nullptr;
-  vasim_get_counts_fn get_ = nullptr;
-  vasim_reset_totals_fn reset_ = nullptr;
-  vasim_wait_displays_fn wait_ = nullptr;
-};
-
-std::string node_path() {
-  const char *p = g_getenv("GST_VAAPI_DRM_DEVICE");
-  return p ? p : "/dev/dri/renderD128";
-}
-
-// Compares two decoded pictures sample by sample (any 4:2:0 layouts). Returns the number
-// of differing samples and the luma PSNR.
-struct Diff {
-  guint64 differing = 0;
-  double psnr = INFINITY;
-};
-
-Diff compare(GstSample *a, GstSample *b) {
-  GstVideoInfo ia, ib;
-  fail_unless(gst_video_info_from_caps(&ia, gst_sample_get_caps(a)));
-  fail_unless(gst_video_info_from_caps(&ib, gst_sample_get_caps(b)));
-  fail_unless_equals_int(GST_VIDEO_INFO_WIDTH(&ia), GST_VIDEO_INFO_WIDTH(&ib));
-  fail_unless_equals_int(GST_VIDEO_INFO_HEIGHT(&ia), GST_VIDEO_INFO_HEIGHT(&ib));
-  GstVideoFrame fa, fb;
-  fail_unless(gst_video_frame_map(&fa, &ia, gst_sample_get_buffer(a), GST_MAP_READ));
-  fail_unless(gst_video_frame_map(&fb, &ib, gst_sample_get_buffer(b), GST_MAP_READ));
-  Diff d;
-  double sq = 0;
-  for (guint c = 0; c < 3; ++c) {
-    const gint w = GST_VIDEO_FRAME_COMP_WIDTH(&fa, c), h = GST_VIDEO_FRAME_COMP_HEIGHT(&fa, c);
-    fail_unless_equals_int(w, GST_VIDEO_FRAME_COMP_WIDTH(&fb, c));
-    fail_unless_equals_int(h, GST_VIDEO_FRAME_COMP_HEIGHT(&fb, c));
-    const guint8 *pa = static_cast<const guint8 *>(GST_VIDEO_FRAME_COMP_DATA(&fa, c));
-    const guint8 *pb = static_cast<const guint8 *>(GST_VIDEO_FRAME_COMP_DATA(&fb, c));
-    const gint sa = GST_VIDEO_FRAME_COMP_STRIDE(&fa, c), sb = GST_VIDEO_FRAME_COMP_STRIDE(&fb, c);
-    const gint xa = GST_VIDEO_FRAME_COMP_PSTRIDE(&fa, c), xb = GST_VIDEO_FRAME_COMP_PSTRIDE(&fb, c);
-    for (gint y = 0; y < h; ++y)
-      for (gint x = 0; x < w; ++x) {
-        const int va = pa[y * sa + x * xa], vb = pb[y * sb + x * xb];
-        if (va != vb)
-          ++d.differing;
-        if (c == 0)
-          sq += double(va - vb) * double(va - vb);
-      }
-    if (c == 0 && sq > 0)
-      d.psnr = 10.0 * std::log10(255.0 * 255.0 * w * h / sq);
-  }
-  gst_video_frame_unmap(&fb);
-  gst_video_frame_unmap(&fa);
-  return d;
-}
-
-// Real encoders are lossy: on real hardware the comparison is a quality floor instead.
-void expect_same_picture(GstSample *in, GstSample *out, guint index) {
-  const Diff d = compare(in, out);
-  if (real_va())
-    fail_unless(d.psnr >= 30.0, "frame %u: luma PSNR %.1f dB < 30", index, d.psnr);
-  else
-    fail_unless(d.differing == 0, "frame %u: %" G_GUINT64_FORMAT " samples differ", index,
-                d.differing);
-}
-
-// Keeps every sample an appsink receives (appsink holds EOS back until its queue is empty,
-// so samples are taken as they arrive).
-struct Collector {
-  std::mutex lock;
-  std::vector<GstSample *> samples;
-
-  static GstFlowReturn on_sample(GstAppSink *sink, gpointer data) {
-    auto *self = static_cast<Collector *>(data);
-    GstSample *s = gst_app_sink_pull_sample(sink);
-    if (!s)
-      return GST_FLOW_ERROR;
-    std::lock_guard<std::mutex> g(self->lock);
-    self->samples.push_back(s);
-    return GST_FLOW_OK;
-  }
-  void attach(GstElement *pipeline, const char *name) {
-    GstElement *e = gst_bin_get_by_name(GST_BIN(pipeline), name);
-    fail_unless(e != nullptr);
-    GstAppSinkCallbacks cb{};
-    cb.new_sample = on_sample;
-    gst_app_sink_set_callbacks(GST_APP_SINK(e), &cb, this, nullptr);
-    gst_object_unref(e);
-  }
-  std::vector<GstSample *> take() {
-    std::lock_guard<std::mutex> g(lock);
-    return std::move(samples);
-  }
-};
-
-void unref_all(std::vector<GstSample *> &v) {
-  for (GstSample *s : v)
-    gst_sample_unref(s);
-  v.clear();
-}
-
-// Waits for EOS or an error; returns the error message (empty on EOS).
-std::string wait_end(GstElement *pipeline, GstClockTime timeout = 60 * GST_SECOND) {
-  GstBus *bus = gst_element_get_bus(pipeline);
-  GstMessage *msg = gst_bus_timed_pop_filtered(
-      bus, timeout, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  gst_object_unref(bus);
-  fail_unless(msg != nullptr, "no EOS or error within the timeout");
-  std::string err;
-  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
-    GError *e = nullptr;
-    gchar *dbg = nullptr;
-    gst_message_parse_error(msg, &e, &dbg);
-    err = std::string(e->message) + " | " + (dbg ? dbg : "");
-    g_clear_error(&e);
-    g_free(dbg);
-  }
-  gst_message_unref(msg);
-  return err;
-}
-
-GstElement *launch(const std::string &desc) {
-  GError *err = nullptr;
-  GstElement *p = gst_parse_launch(desc.c_str(), &err);
-  fail_unless(p != nullptr && err == nullptr, "cannot build '%s': %s", desc.c_str(),
-              err ? err->message : "?");
-  return p;
-}
-
-void stop(GstElement *pipeline) {
-  fail_unless_equals_int(gst_element_set_state(pipeline, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
-  gst_object_unref(pipeline);
-}
-
-// Counts the buffers leaving an element's src pad and remembers when the first one left.
-struct SrcWatch {
-  std::mutex lock;
-  std::condition_variable cond;
-  guint buffers = 0;
-  std::chrono::steady_clock::time_point first{};
-
-  static GstPadProbeReturn probe(GstPad *, GstPadProbeInfo *, gpointer data) {
-    auto *self = static_cast<SrcWatch *>(data);
-    std::lock_guard<std::mutex> g(self->lock);
-    if (self->buffers++ == 0)
-      self->first = std::chrono::steady_clock::now();
-    self->cond.notify_all();
-    return GST_PAD_PROBE_OK;
-  }
-  void attach(GstElement *pipeline, const char *element) {
-    GstElement *e = gst_bin_get_by_name(GST_BIN(pipeline), element);
-    fail_unless(e != nullptr);
-    GstPad *pad = gst_element_get_static_pad(e, "src");
-    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, probe, this, nullptr);
-    gst_object_unref(pad);
-    gst_object_unref(e);
-  }
-  bool wait_first(std::chrono::seconds timeout) {
-    std::unique_lock<std::mutex> g(lock);
-    return cond.wait_for(g, timeout, [this] { return buffers > 0; });
-  }
-  guint count() {
-    std::lock_guard<std::mutex> g(lock);
-    return buffers;
-  }
-};
+using namespace vasim_test;
 
 // ---------------------------------------------------------------------------------------
 // The stream writer on its own.
@@ -881,29 +670,11 @@ Suite *vasim_suite() {
   return s;
 }
 
-// With GST_STEADY_REAL_VA=1 the simulated environment the build sets is taken back before
-// anything touches VA, so libva and GStreamer find the machine's real device and driver.
-void use_real_va_if_asked() {
-  if (!real_va())
-    return;
-  const char *node = g_getenv("VASIM_NODE");
-  const char *dev = g_getenv("GST_VAAPI_DRM_DEVICE");
-  if (node && dev && std::strcmp(node, dev) == 0)
-    g_unsetenv("GST_VAAPI_DRM_DEVICE");
-  for (const char *v : {"LIBVA_DRIVERS_PATH", "LIBVA_DRIVER_NAME", "VASIM_NODE",
-                        "VASIM_DRIVER_PATH", "GST_VAAPI_ALL_DRIVERS", "GST_VA_ALL_DRIVERS"})
-    g_unsetenv(v);
-}
-
 }  // namespace
 
 int main(int argc, char **argv) {
-  use_real_va_if_asked();
-  // Which VA elements register depends on things GStreamer does not track (LD_PRELOAD, the
-  // shims): start from an empty private registry so it always reflects this environment.
-  const char *registry = g_getenv("GST_REGISTRY_1_0");
-  if (registry && g_str_has_suffix(registry, "vasim-check-registry.bin"))
-    unlink(registry);
+  vasim_test::use_real_va_if_asked();
+  vasim_test::reset_private_registry();
   gst_check_init(&argc, &argv);
   Suite *s = vasim_suite();
   return gst_check_run_suite(s, "vasim", __FILE__);
