@@ -15,9 +15,12 @@ class ObjectRef {
   // Takes ownership of a reference the caller already holds.
   static ObjectRef adopt(T *obj) { return ObjectRef(obj); }
   // Adds a reference of its own.
-  static ObjectRef share(T *obj) { return ObjectRef(obj ? static_cast<T *>(g_object_ref(obj)) : nullptr); }
+  static ObjectRef share(T *obj) {
+    return ObjectRef(obj ? static_cast<T *>(g_object_ref(obj)) : nullptr);
+  }
 
-  ObjectRef(const ObjectRef &other) : ptr_(other.ptr_ ? static_cast<T *>(g_object_ref(other.ptr_)) : nullptr) {}
+  ObjectRef(const ObjectRef &other)
+      : ptr_(other.ptr_ ? static_cast<T *>(g_object_ref(other.ptr_)) : nullptr) {}
   ObjectRef(ObjectRef &&other) noexcept : ptr_(std::exchange(other.ptr_, nullptr)) {}
   ObjectRef &operator=(ObjectRef other) noexcept {
     std::swap(ptr_, other.ptr_);
@@ -46,7 +49,8 @@ class MiniRef {
   MiniRef() = default;
   static MiniRef adopt(T *obj) { return MiniRef(obj); }
   static MiniRef share(T *obj) {
-    return MiniRef(obj ? reinterpret_cast<T *>(gst_mini_object_ref(GST_MINI_OBJECT_CAST(obj))) : nullptr);
+    return MiniRef(obj ? reinterpret_cast<T *>(gst_mini_object_ref(GST_MINI_OBJECT_CAST(obj)))
+                       : nullptr);
   }
 
   MiniRef(const MiniRef &other) : MiniRef(share(other.ptr_).release()) {}

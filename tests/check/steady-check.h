@@ -8,12 +8,12 @@
 // Check has no notion of a skipped test: a test that needs something absent (hardware, an
 // optional plugin) prints this marker and returns. scripts/summarize.py counts the markers
 // as skipped, not passed.
-#define STEADY_SKIP(...)                                       \
-  do {                                                         \
+#define STEADY_SKIP(...)                                                 \
+  do {                                                                   \
     g_autofree gchar *steady_skip_reason = g_strdup_printf(__VA_ARGS__); \
-    std::printf("STEADY-SKIP: %s: %s\n", __func__, steady_skip_reason); \
-    std::fflush(stdout);                                       \
-    return;                                                    \
+    std::printf("STEADY-SKIP: %s: %s\n", __func__, steady_skip_reason);  \
+    std::fflush(stdout);                                                 \
+    return;                                                              \
   } while (0)
 
 // True when an element factory is available (plugin installed and loadable).
