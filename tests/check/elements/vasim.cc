@@ -456,6 +456,7 @@ void sessions(const char *encoder) {
   Counts counts;
   std::vector<double> first_ms;
   gint32 peak_live_contexts = 0;
+  int max_node_fds = 0;  // while a session is PLAYING
   for (guint i = 0; i < kSessions; ++i) {
     gchar *desc = g_strdup_printf(
         "videotestsrc num-buffers=3 ! video/x-raw,format=NV12,"
@@ -475,18 +476,26 @@ void sessions(const char *encoder) {
     fail_unless(ms >= delay_ms, "session %u: first buffer after %.1f ms < modelled %ld ms", i, ms,
                 delay_ms);
     first_ms.push_back(ms);
+    // Still PLAYING after EOS: the session holds its render-node descriptor(s) now.
+    const int fds = count_fds_on(node_path());
+    // The previous session's descriptor may still be closing (the encoder's display closes
+    // it right after vaTerminate, possibly on another thread; observed), so up to 2; a
+    // descriptor leaked per session would pile up and fail here within a few sessions.
+    fail_unless(fds >= 1 && fds <= 2, "session %u: %d descriptors on the node", i, fds);
+    max_node_fds = std::max(max_node_fds, fds);
     if (counts.available())
       peak_live_contexts = std::max(peak_live_contexts, counts.now().contexts);
     stop(p);
     counts.expect_nothing_live();  // every session gives back all it took
   }
+  fail_unless(count_fds_on(node_path()) <= 1);  // at most the last one, still closing
   std::sort(first_ms.begin(), first_ms.end());
   const double median = first_ms[first_ms.size() / 2];
   const double p90 = first_ms[first_ms.size() * 9 / 10];
   g_print(
       "VASIM-SESSIONS encoder=%s sessions=%u context_delay_ms=%ld first_buffer_ms: "
-      "median=%.1f p90=%.1f max=%.1f\n",
-      encoder, kSessions, delay_ms, median, p90, first_ms.back());
+      "median=%.1f p90=%.1f max=%.1f node_fds_max_while_playing=%d\n",
+      encoder, kSessions, delay_ms, median, p90, first_ms.back(), max_node_fds);
   if (counts.available()) {
     const vasim_counts c = counts.now();
     g_print(
