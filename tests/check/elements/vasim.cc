@@ -211,6 +211,21 @@ GST_START_TEST(test_libva_direct) {
   fail_unless_equals_int(vaUnmapBuffer(dpy, coded), VA_STATUS_SUCCESS);
   fail_unless(stream.size() > 4 && stream[0] == 0 && stream[1] == 0 && stream[2] == 0 &&
               stream[3] == 1);
+  if (!real_va()) {
+    // SPS, PPS, IDR slice; the zero rows forced emulation prevention (00 00 03) in the slice.
+    std::vector<int> nal_types;
+    bool escaped = false;
+    for (size_t i = 0; i + 3 < stream.size(); ++i) {
+      if (stream[i] == 0 && stream[i + 1] == 0 && stream[i + 2] == 1)
+        nal_types.push_back(stream[i + 3] & 31);
+      if (stream[i] == 0 && stream[i + 1] == 0 && stream[i + 2] == 3)
+        escaped = true;
+    }
+    fail_unless(nal_types == std::vector<int>({7, 8, 5}));
+    fail_unless(escaped);
+    // 9 macroblocks of I_PCM: at least 9 * 384 sample bytes.
+    fail_unless(stream.size() > 9 * 384);
+  }
 
   for (VABufferID b : params)
     fail_unless_equals_int(vaDestroyBuffer(dpy, b), VA_STATUS_SUCCESS);
