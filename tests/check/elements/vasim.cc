@@ -526,6 +526,9 @@ void sessions(const char *encoder) {
     fail_unless_equals_int(peak_live_contexts, 1);
     fail_unless_equals_int(c.frames_encoded, 3 * kSessions);
     fail_unless_equals_int(c.leaked_at_terminate, 0);
+    g_print("VASIM-SESSIONS encoder=%s surfaces_destroyed_in_use=%lld\n", encoder,
+            static_cast<long long>(c.surfaces_destroyed_in_use));
+    fail_unless_equals_int(c.surfaces_destroyed_in_use, 0);
   }
 }
 
@@ -636,6 +639,39 @@ GST_START_TEST(test_vah264enc_fail_after_frames) {
 }
 GST_END_TEST;
 
+// Destroying a context's surfaces before the context is counted (libva's rule is the
+// reverse order), and the objects still go away.
+GST_START_TEST(test_surface_destroyed_in_use) {
+  if (real_va())
+    STEADY_SKIP("a vasim counter (GST_STEADY_REAL_VA=1)");
+  Counts counts;
+  const int fd = open(node_path().c_str(), O_RDWR | O_CLOEXEC);
+  fail_unless(fd >= 0);
+  VADisplay dpy = vaGetDisplayDRM(fd);
+  int major, minor;
+  fail_unless_equals_int(vaInitialize(dpy, &major, &minor), VA_STATUS_SUCCESS);
+  VAConfigID config;
+  fail_unless_equals_int(vaCreateConfig(dpy, VAProfileH264ConstrainedBaseline, VAEntrypointEncSlice,
+                                        nullptr, 0, &config),
+                         VA_STATUS_SUCCESS);
+  VASurfaceID s[2];
+  fail_unless_equals_int(vaCreateSurfaces(dpy, VA_RT_FORMAT_YUV420, 64, 64, s, 2, nullptr, 0),
+                         VA_STATUS_SUCCESS);
+  VAContextID context;
+  fail_unless_equals_int(vaCreateContext(dpy, config, 64, 64, VA_PROGRESSIVE, s, 1, &context),
+                         VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaDestroySurfaces(dpy, &s[1], 1), VA_STATUS_SUCCESS);  // not a target
+  fail_unless_equals_int(counts.now().surfaces_destroyed_in_use, 0);
+  fail_unless_equals_int(vaDestroySurfaces(dpy, &s[0], 1), VA_STATUS_SUCCESS);  // a target
+  fail_unless_equals_int(counts.now().surfaces_destroyed_in_use, 1);
+  fail_unless_equals_int(vaDestroyContext(dpy, context), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaDestroyConfig(dpy, config), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaTerminate(dpy), VA_STATUS_SUCCESS);
+  close(fd);
+  counts.expect_nothing_live();
+}
+GST_END_TEST;
+
 // The dump at vaTerminate, to a file named by VASIM_DUMP.
 GST_START_TEST(test_dump_at_terminate) {
   if (real_va())
@@ -681,6 +717,7 @@ Suite *vasim_suite() {
   tcase_add_test(tc, test_libva_direct);
   tcase_add_test(tc, test_libva_images);
   tcase_add_test(tc, test_dump_at_terminate);
+  tcase_add_test(tc, test_surface_destroyed_in_use);
   tcase_add_test(tc, test_vaapih264enc_roundtrip_nv12);
   tcase_add_test(tc, test_vaapih264enc_roundtrip_i420_odd_size);
   tcase_add_test(tc, test_vah264enc_roundtrip_nv12);
