@@ -672,6 +672,25 @@ GST_START_TEST(test_surface_destroyed_in_use) {
 }
 GST_END_TEST;
 
+// VASIM_FAIL_INIT=1: the node opens but vaInitialize fails; an encoder cannot start.
+GST_START_TEST(test_fail_init) {
+  if (real_va())
+    STEADY_SKIP("fault injection needs vasim (GST_STEADY_REAL_VA=1)");
+  g_setenv("VASIM_FAIL_INIT", "1", TRUE);
+  Counts counts;
+  const int fd = open(node_path().c_str(), O_RDWR | O_CLOEXEC);
+  fail_unless(fd >= 0);
+  VADisplay dpy = vaGetDisplayDRM(fd);
+  fail_unless(dpy != nullptr);
+  int major, minor;
+  fail_unless_equals_int(vaInitialize(dpy, &major, &minor), VA_STATUS_ERROR_HW_BUSY);
+  vaTerminate(dpy);
+  close(fd);
+  counts.expect_nothing_live();
+  fail_unless_equals_int(counts.now().displays_opened, 0);
+}
+GST_END_TEST;
+
 // The dump at vaTerminate, to a file named by VASIM_DUMP.
 GST_START_TEST(test_dump_at_terminate) {
   if (real_va())
@@ -718,6 +737,7 @@ Suite *vasim_suite() {
   tcase_add_test(tc, test_libva_images);
   tcase_add_test(tc, test_dump_at_terminate);
   tcase_add_test(tc, test_surface_destroyed_in_use);
+  tcase_add_test(tc, test_fail_init);
   tcase_add_test(tc, test_vaapih264enc_roundtrip_nv12);
   tcase_add_test(tc, test_vaapih264enc_roundtrip_i420_odd_size);
   tcase_add_test(tc, test_vah264enc_roundtrip_nv12);
