@@ -14,7 +14,7 @@ namespace {
 
 std::mutex g_lock;
 std::condition_variable g_changed;  // live displays went down
-vasim_counts g_counts{VASIM_COUNTS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+vasim_counts g_counts{VASIM_COUNTS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
 int32_t *live(Kind kind) {
   switch (kind) {
@@ -75,6 +75,11 @@ void note_frame(bool failed) {
     ++g_counts.frames_encoded;
 }
 
+void note_surface_destroyed_in_use() {
+  std::lock_guard<std::mutex> g(g_lock);
+  ++g_counts.surfaces_destroyed_in_use;
+}
+
 void note_leaked(int n) {
   std::lock_guard<std::mutex> g(g_lock);
   g_counts.leaked_at_terminate += n;
@@ -103,18 +108,18 @@ void dump_counts(const char *why, int leaked_here) {
   f = to_stderr ? stderr : std::fopen(target, "a");
   if (!f)
     return;
-  std::fprintf(f,
-               "vasim: %s: leaked_here=%d live: displays=%d configs=%d contexts=%d "
-               "surfaces=%d buffers=%d images=%d totals: displays_opened=%lld "
-               "contexts_created=%lld contexts_refused=%lld frames_encoded=%lld "
-               "frames_failed=%lld leaked_at_terminate=%lld peak_contexts=%d "
-               "peak_surfaces=%d\n",
-               why, leaked_here, c.displays, c.configs, c.contexts, c.surfaces, c.buffers, c.images,
-               static_cast<long long>(c.displays_opened),
-               static_cast<long long>(c.contexts_created),
-               static_cast<long long>(c.contexts_refused), static_cast<long long>(c.frames_encoded),
-               static_cast<long long>(c.frames_failed),
-               static_cast<long long>(c.leaked_at_terminate), c.peak_contexts, c.peak_surfaces);
+  std::fprintf(
+      f,
+      "vasim: %s: leaked_here=%d live: displays=%d configs=%d contexts=%d "
+      "surfaces=%d buffers=%d images=%d totals: displays_opened=%lld "
+      "contexts_created=%lld contexts_refused=%lld frames_encoded=%lld "
+      "frames_failed=%lld leaked_at_terminate=%lld peak_contexts=%d "
+      "peak_surfaces=%d surfaces_destroyed_in_use=%lld\n",
+      why, leaked_here, c.displays, c.configs, c.contexts, c.surfaces, c.buffers, c.images,
+      static_cast<long long>(c.displays_opened), static_cast<long long>(c.contexts_created),
+      static_cast<long long>(c.contexts_refused), static_cast<long long>(c.frames_encoded),
+      static_cast<long long>(c.frames_failed), static_cast<long long>(c.leaked_at_terminate),
+      c.peak_contexts, c.peak_surfaces, static_cast<long long>(c.surfaces_destroyed_in_use));
   if (to_stderr)
     std::fflush(f);
   else
@@ -138,6 +143,7 @@ extern "C" __attribute__((visibility("default"))) int vasim_reset_totals(void) {
   c.peak_surfaces = c.surfaces;
   c.displays_opened = c.contexts_created = c.contexts_refused = 0;
   c.frames_encoded = c.frames_failed = c.leaked_at_terminate = 0;
+  c.surfaces_destroyed_in_use = 0;
   return 0;
 }
 

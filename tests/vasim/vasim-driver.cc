@@ -5,6 +5,7 @@
 //   VASIM_MAX_CONTEXTS=N       the N+1th live vaCreateContext fails (ALLOCATION_FAILED)
 //   VASIM_CONTEXT_DELAY_MS=ms  vaCreateContext takes this long (models context cost)
 //   VASIM_FAIL_AFTER_FRAMES=N  vaEndPicture fails (ENCODING_ERROR) after N frames per context
+//   VASIM_FAIL_INIT=1          vaInitialize fails (HW_BUSY): the device is there but unusable
 //   VASIM_DUMP=stderr|<file>   one line of counts at every vaTerminate
 // Try it: tests/vasim/vasim-env.sh gst-inspect-1.0 vaapih264enc (see docs/testing-va.md).
 #include "vasim-driver.h"
@@ -128,6 +129,9 @@ VAStatus driver_init(VADriverContextP ctx) {
   VADriverVTable *vt = ctx->vtable;
   if (!vt)
     return VA_STATUS_ERROR_INVALID_DISPLAY;
+  // A device that is present but unusable (hung GPU, wrong firmware): vaInitialize fails.
+  if (env_long("VASIM_FAIL_INIT", 0) == 1)
+    return VA_STATUS_ERROR_HW_BUSY;
   ctx->version_major = VA_MAJOR_VERSION;
   ctx->version_minor = VA_MINOR_VERSION;
   ctx->max_profiles = kMaxProfiles;

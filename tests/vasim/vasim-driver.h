@@ -25,6 +25,7 @@ void count_down(Kind kind, int n = 1);
 bool reserve_context(long cap, long *live_now);
 void note_frame(bool failed);
 void note_leaked(int n);
+void note_surface_destroyed_in_use();
 void dump_counts(const char *why, int leaked_here);
 
 // Environment knobs, read when they matter (so a test can set them before it starts a

@@ -2,6 +2,7 @@
 // pixels they then share), vaGetImage/vaPutImage copies, and the formats vasim reports.
 #include "vasim-driver.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace vasim {
@@ -136,6 +137,13 @@ VAStatus destroy_surfaces(VADriverContextP ctx, VASurfaceID *list, int num) {
     if (d->surfaces.count(list[i]) == 0)
       return VA_STATUS_ERROR_INVALID_SURFACE;
   for (int i = 0; i < num; ++i) {
+    for (const auto &c : d->contexts) {
+      const std::vector<VASurfaceID> &t = c.second.targets;
+      if (std::find(t.begin(), t.end(), list[i]) != t.end()) {
+        note_surface_destroyed_in_use();
+        break;
+      }
+    }
     d->surfaces.erase(list[i]);
     count_down(Kind::Surface);
   }

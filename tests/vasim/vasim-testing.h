@@ -6,7 +6,9 @@
 
 #include <gst/check/gstcheck.h>
 
+#include <dirent.h>
 #include <dlfcn.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -100,6 +102,31 @@ inline void reset_private_registry() {
   const char *registry = g_getenv("GST_REGISTRY_1_0");
   if (registry && g_str_has_suffix(registry, "vasim-check-registry.bin"))
     unlink(registry);
+}
+
+// How many descriptors this process holds open on `path` (the render node), from /proc.
+inline int count_fds_on(const std::string &path) {
+  char want[PATH_MAX];
+  if (!realpath(path.c_str(), want))
+    return 0;
+  int n = 0;
+  DIR *dir = opendir("/proc/self/fd");
+  if (!dir)
+    return -1;
+  while (struct dirent *e = readdir(dir)) {
+    if (e->d_name[0] == '.')
+      continue;
+    const std::string link = std::string("/proc/self/fd/") + e->d_name;
+    char target[PATH_MAX];
+    const ssize_t len = readlink(link.c_str(), target, sizeof target - 1);
+    if (len <= 0)
+      continue;
+    target[len] = '\0';
+    if (std::strcmp(target, want) == 0)
+      ++n;
+  }
+  closedir(dir);
+  return n;
 }
 
 }  // namespace vasim_test

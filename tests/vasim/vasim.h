@@ -35,6 +35,9 @@ struct vasim_counts {
   int64_t frames_failed;  // vaEndPicture failed because of VASIM_FAIL_AFTER_FRAMES
   // Objects still alive when their display was terminated (freed by the driver then).
   int64_t leaked_at_terminate;
+  // Surfaces destroyed while a live context still had them as render targets (libva says
+  // a context must be destroyed first; vasim allows it and counts it).
+  int64_t surfaces_destroyed_in_use;
 };
 
 // Fills *out; returns 0, or -1 when out is NULL or out->version is not VASIM_COUNTS_VERSION.

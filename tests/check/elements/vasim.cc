@@ -211,6 +211,21 @@ GST_START_TEST(test_libva_direct) {
   fail_unless_equals_int(vaUnmapBuffer(dpy, coded), VA_STATUS_SUCCESS);
   fail_unless(stream.size() > 4 && stream[0] == 0 && stream[1] == 0 && stream[2] == 0 &&
               stream[3] == 1);
+  if (!real_va()) {
+    // SPS, PPS, IDR slice; the zero rows forced emulation prevention (00 00 03) in the slice.
+    std::vector<int> nal_types;
+    bool escaped = false;
+    for (size_t i = 0; i + 3 < stream.size(); ++i) {
+      if (stream[i] == 0 && stream[i + 1] == 0 && stream[i + 2] == 1)
+        nal_types.push_back(stream[i + 3] & 31);
+      if (stream[i] == 0 && stream[i + 1] == 0 && stream[i + 2] == 3)
+        escaped = true;
+    }
+    fail_unless(nal_types == std::vector<int>({7, 8, 5}));
+    fail_unless(escaped);
+    // 9 macroblocks of I_PCM: at least 9 * 384 sample bytes.
+    fail_unless(stream.size() > 9 * 384);
+  }
 
   for (VABufferID b : params)
     fail_unless_equals_int(vaDestroyBuffer(dpy, b), VA_STATUS_SUCCESS);
@@ -456,6 +471,7 @@ void sessions(const char *encoder) {
   Counts counts;
   std::vector<double> first_ms;
   gint32 peak_live_contexts = 0;
+  int max_node_fds = 0;  // while a session is PLAYING
   for (guint i = 0; i < kSessions; ++i) {
     gchar *desc = g_strdup_printf(
         "videotestsrc num-buffers=3 ! video/x-raw,format=NV12,"
@@ -475,18 +491,26 @@ void sessions(const char *encoder) {
     fail_unless(ms >= delay_ms, "session %u: first buffer after %.1f ms < modelled %ld ms", i, ms,
                 delay_ms);
     first_ms.push_back(ms);
+    // Still PLAYING after EOS: the session holds its render-node descriptor(s) now.
+    const int fds = count_fds_on(node_path());
+    // The previous session's descriptor may still be closing (the encoder's display closes
+    // it right after vaTerminate, possibly on another thread; observed), so up to 2; a
+    // descriptor leaked per session would pile up and fail here within a few sessions.
+    fail_unless(fds >= 1 && fds <= 2, "session %u: %d descriptors on the node", i, fds);
+    max_node_fds = std::max(max_node_fds, fds);
     if (counts.available())
       peak_live_contexts = std::max(peak_live_contexts, counts.now().contexts);
     stop(p);
     counts.expect_nothing_live();  // every session gives back all it took
   }
+  fail_unless(count_fds_on(node_path()) <= 1);  // at most the last one, still closing
   std::sort(first_ms.begin(), first_ms.end());
   const double median = first_ms[first_ms.size() / 2];
   const double p90 = first_ms[first_ms.size() * 9 / 10];
   g_print(
       "VASIM-SESSIONS encoder=%s sessions=%u context_delay_ms=%ld first_buffer_ms: "
-      "median=%.1f p90=%.1f max=%.1f\n",
-      encoder, kSessions, delay_ms, median, p90, first_ms.back());
+      "median=%.1f p90=%.1f max=%.1f node_fds_max_while_playing=%d\n",
+      encoder, kSessions, delay_ms, median, p90, first_ms.back(), max_node_fds);
   if (counts.available()) {
     const vasim_counts c = counts.now();
     g_print(
@@ -502,6 +526,9 @@ void sessions(const char *encoder) {
     fail_unless_equals_int(peak_live_contexts, 1);
     fail_unless_equals_int(c.frames_encoded, 3 * kSessions);
     fail_unless_equals_int(c.leaked_at_terminate, 0);
+    g_print("VASIM-SESSIONS encoder=%s surfaces_destroyed_in_use=%lld\n", encoder,
+            static_cast<long long>(c.surfaces_destroyed_in_use));
+    fail_unless_equals_int(c.surfaces_destroyed_in_use, 0);
   }
 }
 
@@ -612,6 +639,58 @@ GST_START_TEST(test_vah264enc_fail_after_frames) {
 }
 GST_END_TEST;
 
+// Destroying a context's surfaces before the context is counted (libva's rule is the
+// reverse order), and the objects still go away.
+GST_START_TEST(test_surface_destroyed_in_use) {
+  if (real_va())
+    STEADY_SKIP("a vasim counter (GST_STEADY_REAL_VA=1)");
+  Counts counts;
+  const int fd = open(node_path().c_str(), O_RDWR | O_CLOEXEC);
+  fail_unless(fd >= 0);
+  VADisplay dpy = vaGetDisplayDRM(fd);
+  int major, minor;
+  fail_unless_equals_int(vaInitialize(dpy, &major, &minor), VA_STATUS_SUCCESS);
+  VAConfigID config;
+  fail_unless_equals_int(vaCreateConfig(dpy, VAProfileH264ConstrainedBaseline, VAEntrypointEncSlice,
+                                        nullptr, 0, &config),
+                         VA_STATUS_SUCCESS);
+  VASurfaceID s[2];
+  fail_unless_equals_int(vaCreateSurfaces(dpy, VA_RT_FORMAT_YUV420, 64, 64, s, 2, nullptr, 0),
+                         VA_STATUS_SUCCESS);
+  VAContextID context;
+  fail_unless_equals_int(vaCreateContext(dpy, config, 64, 64, VA_PROGRESSIVE, s, 1, &context),
+                         VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaDestroySurfaces(dpy, &s[1], 1), VA_STATUS_SUCCESS);  // not a target
+  fail_unless_equals_int(counts.now().surfaces_destroyed_in_use, 0);
+  fail_unless_equals_int(vaDestroySurfaces(dpy, &s[0], 1), VA_STATUS_SUCCESS);  // a target
+  fail_unless_equals_int(counts.now().surfaces_destroyed_in_use, 1);
+  fail_unless_equals_int(vaDestroyContext(dpy, context), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaDestroyConfig(dpy, config), VA_STATUS_SUCCESS);
+  fail_unless_equals_int(vaTerminate(dpy), VA_STATUS_SUCCESS);
+  close(fd);
+  counts.expect_nothing_live();
+}
+GST_END_TEST;
+
+// VASIM_FAIL_INIT=1: the node opens but vaInitialize fails; an encoder cannot start.
+GST_START_TEST(test_fail_init) {
+  if (real_va())
+    STEADY_SKIP("fault injection needs vasim (GST_STEADY_REAL_VA=1)");
+  g_setenv("VASIM_FAIL_INIT", "1", TRUE);
+  Counts counts;
+  const int fd = open(node_path().c_str(), O_RDWR | O_CLOEXEC);
+  fail_unless(fd >= 0);
+  VADisplay dpy = vaGetDisplayDRM(fd);
+  fail_unless(dpy != nullptr);
+  int major, minor;
+  fail_unless_equals_int(vaInitialize(dpy, &major, &minor), VA_STATUS_ERROR_HW_BUSY);
+  vaTerminate(dpy);
+  close(fd);
+  counts.expect_nothing_live();
+  fail_unless_equals_int(counts.now().displays_opened, 0);
+}
+GST_END_TEST;
+
 // The dump at vaTerminate, to a file named by VASIM_DUMP.
 GST_START_TEST(test_dump_at_terminate) {
   if (real_va())
@@ -657,6 +736,8 @@ Suite *vasim_suite() {
   tcase_add_test(tc, test_libva_direct);
   tcase_add_test(tc, test_libva_images);
   tcase_add_test(tc, test_dump_at_terminate);
+  tcase_add_test(tc, test_surface_destroyed_in_use);
+  tcase_add_test(tc, test_fail_init);
   tcase_add_test(tc, test_vaapih264enc_roundtrip_nv12);
   tcase_add_test(tc, test_vaapih264enc_roundtrip_i420_odd_size);
   tcase_add_test(tc, test_vah264enc_roundtrip_nv12);
