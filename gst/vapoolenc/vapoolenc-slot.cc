@@ -304,6 +304,13 @@ bool EncoderSlot::sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   return ok || (sticky && !current_);
 }
 
+// Puts the formats of `preferred` first in `caps` (takes both).
+static GstCaps *prefer(GstCaps *preferred, GstCaps *caps) {
+  GstCaps *first = gst_caps_intersect_full(preferred, caps, GST_CAPS_INTERSECT_FIRST);
+  gst_caps_unref(preferred);
+  return gst_caps_merge(first, caps);
+}
+
 GstCaps *EncoderSlot::allowed_caps() {
   GstCaps *result = nullptr;
   for (const Candidate &c : selection_.candidates) {
@@ -334,10 +341,29 @@ GstCaps *EncoderSlot::allowed_caps() {
       }
     }
   }
-  return result ? result : gst_pad_get_pad_template_caps(sink_ghost_);
+  if (!result)
+    return gst_pad_get_pad_template_caps(sink_ghost_);
+  // Offer the 8-bit 4:2:0 formats hardware encoders take first, so an unconstrained upstream
+  // (videotestsrc) does not settle on the first format of a software encoder's template
+  // (x264enc lists 10-bit 4:4:4 first).
+  return prefer(gst_caps_from_string("video/x-raw, format=(string){ NV12, I420 }"), result);
 }
 
 bool EncoderSlot::sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
+  if (current_ && GST_QUERY_TYPE(query) == GST_QUERY_CAPS) {
+    // Installing an encoder relinks the ghost pad, which makes upstream renegotiate: keep the
+    // current format first so it does not wander to another one (and another session key).
+    if (!gst_pad_query_default(pad, parent, query))
+      return false;
+    GstCaps *current = gst_pad_get_current_caps(pad);
+    if (current) {
+      GstCaps *result = nullptr;
+      gst_query_parse_caps_result(query, &result);
+      auto reordered = MiniRef<GstCaps>::adopt(prefer(current, gst_caps_ref(result)));
+      gst_query_set_caps_result(query, reordered.get());
+    }
+    return true;
+  }
   if (current_ || !prepared_)
     return gst_pad_query_default(pad, parent, query);
   switch (GST_QUERY_TYPE(query)) {

@@ -8,6 +8,7 @@
 #include <gst/gst.h>
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <map>
@@ -25,6 +26,22 @@ using namespace vapoolenc;
 
 // ---------------------------------------------------------------------------------------------
 // helpers
+
+// "fd -> target" of every open descriptor, for failure messages.
+static std::string fd_list() {
+  std::string out;
+  DIR *d = opendir("/proc/self/fd");
+  while (struct dirent *e = readdir(d)) {
+    if (e->d_name[0] == '.')
+      continue;
+    char path[300], target[256] = {0};
+    std::snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+    ssize_t n = readlink(path, target, sizeof(target) - 1);
+    out += std::string(e->d_name) + "->" + (n > 0 ? target : "?") + " ";
+  }
+  closedir(d);
+  return out;
+}
 
 static int fd_count() {
   int n = 0;
@@ -452,7 +469,16 @@ GST_START_TEST(test_probe_caches_and_releases) {
     fail_unless_equals_string(run(p).c_str(), "");
     gst_object_unref(p);
   }
+  {
+    // The system clock opens its wakeup socket pair on its first wait, once per process.
+    GstClock *clock = gst_system_clock_obtain();
+    GstClockID id = gst_clock_new_single_shot_id(clock, gst_clock_get_time(clock));
+    gst_clock_id_wait(id, nullptr);
+    gst_clock_id_unref(id);
+    gst_object_unref(clock);
+  }
   const int fds_before = fd_count();
+  const std::string fds_before_list = fd_list();
   GstElement *hw = fake_hw();
   guint64 created_before = fake_created();
   ProbeCache &cache = ProbeCache::global();
@@ -475,7 +501,8 @@ GST_START_TEST(test_probe_caches_and_releases) {
   fail_unless_equals_int(fake_created() - created_before, 1);
   fail_unless_equals_int(fake_live(), 0);
   fail_unless_equals_int(DisplayRegistry::global().open_displays(), 0);
-  fail_unless_equals_int(fd_count(), fds_before);
+  fail_unless(fd_count() == fds_before, "descriptors before: %s after: %s",
+              fds_before_list.c_str(), fd_list().c_str());
   gst_object_unref(hw);
   // Objects: the leaks tracer checks at exit that the probe pipeline is gone.
 }
