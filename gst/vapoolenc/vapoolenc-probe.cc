@@ -130,8 +130,8 @@ EncodeTestResult run_encode_test(const std::string &factory, const std::string &
     if (!gone->cv.wait_for(lk, std::chrono::seconds(5), [&] { return gone->gone; }))
       GST_WARNING("probe pipeline for %s still referenced 5 s after NULL", factory.c_str());
   }
-  GST_INFO("encode test of %s%s%s: %s", factory.c_str(), node.empty() ? "" : " on ",
-           node.c_str(), result.ok ? "ok" : result.error.c_str());
+  GST_INFO("encode test of %s%s%s: %s", factory.c_str(), node.empty() ? "" : " on ", node.c_str(),
+           result.ok ? "ok" : result.error.c_str());
   return result;
 }
 
@@ -161,8 +161,7 @@ NodeInfo ProbeCache::node(const std::string &path) {
     it = node_info_.emplace(path, backend_->query_node(path)).first;
     counts_.node_queries++;
     GST_INFO("render node %s: %s%s", path.c_str(),
-             it->second.opened ? "driver " : it->second.error.c_str(),
-             it->second.driver.c_str());
+             it->second.opened ? "driver " : it->second.error.c_str(), it->second.driver.c_str());
   }
   return it->second;
 }

@@ -34,8 +34,8 @@ GstPadProbeReturn on_buffer(GstPad *, GstPadProbeInfo *info, gpointer data) {
   auto *fb = static_cast<FirstBuffer *>(data);
   if (!fb->seen.load()) {
     fb->at = Clock::now();
-    fb->keyframe = !GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info),
-                                           GST_BUFFER_FLAG_DELTA_UNIT);
+    fb->keyframe =
+        !GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_DELTA_UNIT);
     fb->seen = true;
   }
   return GST_PAD_PROBE_OK;
@@ -215,17 +215,17 @@ int main(int argc, char **argv) {
               ", reuse rate %.4f (target >= 0.85; includes the warm-up and start runs)\n",
               stat_field(stats, "created"), stat_field(stats, "reused"),
               stat_field(stats, "destroyed"), stat_field(stats, "cleanup-failures"), rate);
-  Series anchor =
-      churn(src + "x264enc name=enc tune=zerolatency speed-preset=ultrafast" + sink);
+  Series anchor = churn(src + "x264enc name=enc tune=zerolatency speed-preset=ultrafast" + sink);
   auto report = [](const char *what, const Series &s) {
     std::printf("  %s\n", what);
-    std::printf("    descriptors: first %.0f last %.0f  slope %+.5f per session\n",
-                s.fds.front(), s.fds.back(), theil_sen(s.fds));
+    std::printf("    descriptors: first %.0f last %.0f  slope %+.5f per session\n", s.fds.front(),
+                s.fds.back(), theil_sen(s.fds));
     std::printf("    threads:     first %.0f last %.0f  slope %+.5f per session\n",
                 s.threads.front(), s.threads.back(), theil_sen(s.threads));
-    std::printf("    RSS:         first %.0f KiB last %.0f KiB  slope %+.3f KiB per session "
-                "(least squares %+.3f)\n",
-                s.rss.front(), s.rss.back(), theil_sen(s.rss), ols(s.rss));
+    std::printf(
+        "    RSS:         first %.0f KiB last %.0f KiB  slope %+.3f KiB per session "
+        "(least squares %+.3f)\n",
+        s.rss.front(), s.rss.back(), theil_sen(s.rss), ols(s.rss));
   };
   report("vapoolenc (pooled fakehwenc):", ours);
   report("anchor, fresh x264enc pipeline per session (no pool):", anchor);
