@@ -136,8 +136,8 @@ static void gst_va_pool_enc_init(GstVaPoolEnc *self) {
   self->config = new vapoolenc::SlotConfig();
   self->sinkpad = gst_ghost_pad_new_no_target_from_template(
       "sink", gst_static_pad_template_get(&sink_template));
-  self->srcpad = gst_ghost_pad_new_no_target_from_template(
-      "src", gst_static_pad_template_get(&src_template));
+  self->srcpad =
+      gst_ghost_pad_new_no_target_from_template("src", gst_static_pad_template_get(&src_template));
   gst_pad_set_chain_function(self->sinkpad, sink_chain);
   gst_pad_set_chain_list_function(self->sinkpad, sink_chain_list);
   gst_pad_set_event_function(self->sinkpad, sink_event);
@@ -218,8 +218,8 @@ static void gst_va_pool_enc_set_property(GObject *object, guint prop_id, const G
 static GstStructure *pool_stats_structure() {
   vapoolenc::PoolStats s = vapoolenc::SessionPool::global().stats();
   return gst_structure_new(
-      "vapoolenc-pool-stats", "created", G_TYPE_UINT64, static_cast<guint64>(s.created),
-      "reused", G_TYPE_UINT64, static_cast<guint64>(s.reused), "destroyed", G_TYPE_UINT64,
+      "vapoolenc-pool-stats", "created", G_TYPE_UINT64, static_cast<guint64>(s.created), "reused",
+      G_TYPE_UINT64, static_cast<guint64>(s.reused), "destroyed", G_TYPE_UINT64,
       static_cast<guint64>(s.destroyed), "parked", G_TYPE_UINT, s.parked, "active", G_TYPE_UINT,
       s.active, "reuse-rate", G_TYPE_DOUBLE, s.reuse_rate(), "cleanup-failures", G_TYPE_UINT64,
       static_cast<guint64>(s.cleanup_failures), "limit-waits", G_TYPE_UINT64,
@@ -486,8 +486,8 @@ static void gst_va_pool_enc_class_init(GstVaPoolEncClass *klass) {
   g_object_class_install_property(
       gobject_class, PROP_FRAMES_OUT,
       g_param_spec_uint64("frames-out", "Frames out",
-                          "Encoded frames pushed downstream (header-only buffers not counted).",
-                          0, G_MAXUINT64, 0, ro));
+                          "Encoded frames pushed downstream (header-only buffers not counted).", 0,
+                          G_MAXUINT64, 0, ro));
   g_object_class_install_property(
       gobject_class, PROP_FRAMES_LOST,
       g_param_spec_uint64("frames-lost", "Frames lost",

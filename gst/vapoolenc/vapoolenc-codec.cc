@@ -39,7 +39,9 @@ const char *codec_name(Codec codec) {
   return "?";
 }
 
-const char *codec_names() { return "h264, h265, vp8, vp9, av1"; }
+const char *codec_names() {
+  return "h264, h265, vp8, vp9, av1";
+}
 
 const char *device_name(Device device) {
   switch (device) {

@@ -30,8 +30,8 @@ std::string join(const std::vector<std::string> &items, const char *sep) {
 
 namespace {
 
-bool node_encodes(const NodeInfo &info, Codec codec, const std::string &factory,
-                  EncoderKind kind, std::string *why) {
+bool node_encodes(const NodeInfo &info, Codec codec, const std::string &factory, EncoderKind kind,
+                  std::string *why) {
   if (!info.opened) {
     *why = info.error;
     return false;
@@ -44,8 +44,7 @@ bool node_encodes(const NodeInfo &info, Codec codec, const std::string &factory,
   if (kind == EncoderKind::kVa) {
     bool lp = wants_low_power(factory);
     if (lp ? !it->second.slice_lp : !it->second.slice) {
-      *why = info.path + " lacks " + (lp ? "EncSliceLP" : "EncSlice") + " for " +
-             codec_name(codec);
+      *why = info.path + " lacks " + (lp ? "EncSliceLP" : "EncSlice") + " for " + codec_name(codec);
       return false;
     }
   }
@@ -117,8 +116,8 @@ Selection select_candidates(const SelectionRequest &req, Availability &sys) {
       c.kind = classify_factory(factory, false);
       if (!kind_serves_device(c.kind, req.device)) {
         if (!req.hardware_factories.empty())
-          sel.rejected.push_back(factory + ": a " + kind_name(c.kind) + " encoder, not device=" +
-                                 device_name(req.device));
+          sel.rejected.push_back(factory + ": a " + kind_name(c.kind) +
+                                 " encoder, not device=" + device_name(req.device));
         continue;
       }
       if (!sys.factory_exists(factory)) {
@@ -162,8 +161,8 @@ Selection select_candidates(const SelectionRequest &req, Availability &sys) {
     std::string what;
     switch (req.device) {
       case Device::kSoftware:
-        what = "device=software: no software " + std::string(codec_name(*codec)) +
-               " encoder (" + join(sel.rejected, "; ") +
+        what = "device=software: no software " + std::string(codec_name(*codec)) + " encoder (" +
+               join(sel.rejected, "; ") +
                "). Install one or set software-factory to an installed encoder";
         break;
       case Device::kAuto:

@@ -16,13 +16,12 @@ using steady::ObjectRef;
 EncoderSlot::EncoderSlot(GstBin *bin, GstPad *sink_ghost, GstPad *src_ghost)
     : bin_(bin), element_(GST_ELEMENT(bin)), sink_ghost_(sink_ghost), src_ghost_(src_ghost) {
   static std::once_flag once;
-  std::call_once(once, [] {
-    GST_DEBUG_CATEGORY_INIT(slot_debug, "vapoolenc", 0, "vapoolenc bin");
-  });
-  gst_pad_add_probe(src_ghost_,
-                    static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
-                                                 GST_PAD_PROBE_TYPE_BUFFER_LIST),
-                    on_output, this, nullptr);
+  std::call_once(once,
+                 [] { GST_DEBUG_CATEGORY_INIT(slot_debug, "vapoolenc", 0, "vapoolenc bin"); });
+  gst_pad_add_probe(
+      src_ghost_,
+      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      on_output, this, nullptr);
 }
 
 EncoderSlot::~EncoderSlot() {
@@ -47,10 +46,10 @@ bool EncoderSlot::prepare(const SlotConfig &config, std::string *error) {
   std::string list;
   for (const auto &c : selection_.candidates)
     list += (list.empty() ? "" : ", ") + c.factory + (c.node.empty() ? "" : " on " + c.node);
-  GST_INFO_OBJECT(element_, "device=%s codec=%s candidates: %s%s%s",
-                  device_name(config.selection.device), codec_name(selection_.codec),
-                  list.c_str(), selection_.rejected.empty() ? "" : "; rejected: ",
-                  join(selection_.rejected, "; ").c_str());
+  GST_INFO_OBJECT(
+      element_, "device=%s codec=%s candidates: %s%s%s", device_name(config.selection.device),
+      codec_name(selection_.codec), list.c_str(),
+      selection_.rejected.empty() ? "" : "; rejected: ", join(selection_.rejected, "; ").c_str());
   return true;
 }
 
@@ -86,12 +85,12 @@ GstPadProbeReturn EncoderSlot::on_output(GstPad *, GstPadProbeInfo *info, gpoint
     self->status_.frames_out += n;
   }
   if (first && self->first_out_pending_.exchange(false)) {
-    GST_INFO_OBJECT(self->element_, "FIRST_BUFFER %s %.1f ms after acquire",
-                    GST_BUFFER_FLAG_IS_SET(first, GST_BUFFER_FLAG_DELTA_UNIT) ? "delta"
-                                                                             : "keyframe",
-                    std::chrono::duration<double, std::milli>(
-                        std::chrono::steady_clock::now() - self->acquired_at_)
-                        .count());
+    GST_INFO_OBJECT(
+        self->element_, "FIRST_BUFFER %s %.1f ms after acquire",
+        GST_BUFFER_FLAG_IS_SET(first, GST_BUFFER_FLAG_DELTA_UNIT) ? "delta" : "keyframe",
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                  self->acquired_at_)
+            .count());
   }
   return GST_PAD_PROBE_OK;
 }
@@ -178,18 +177,19 @@ SessionPtr EncoderSlot::uninstall() {
 bool EncoderSlot::force_keyframe() {
   // Through the ghost pad's internal pad: its pending sticky events (stream-start, caps,
   // segment) go first, so the encoder sees a complete fresh stream start.
-  auto internal = ObjectRef<GstProxyPad>::adopt(gst_proxy_pad_get_internal(GST_PROXY_PAD(sink_ghost_)));
-  return gst_pad_push_event(GST_PAD(internal.get()),
-                            gst_video_event_new_downstream_force_key_unit(
-                         GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE, TRUE, 0));
+  auto internal =
+      ObjectRef<GstProxyPad>::adopt(gst_proxy_pad_get_internal(GST_PROXY_PAD(sink_ghost_)));
+  return gst_pad_push_event(GST_PAD(internal.get()), gst_video_event_new_downstream_force_key_unit(
+                                                         GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE,
+                                                         GST_CLOCK_TIME_NONE, TRUE, 0));
 }
 
 void EncoderSlot::post_error(const char *summary, const std::string &detail, bool busy) {
   GError *err = g_error_new_literal(GST_RESOURCE_ERROR,
                                     busy ? GST_RESOURCE_ERROR_BUSY : GST_RESOURCE_ERROR_FAILED,
                                     (std::string(summary) + ": " + detail).c_str());
-  gst_element_post_message(element_, gst_message_new_error(GST_OBJECT(element_), err,
-                                                           detail.c_str()));
+  gst_element_post_message(element_,
+                           gst_message_new_error(GST_OBJECT(element_), err, detail.c_str()));
   g_error_free(err);
 }
 
@@ -226,18 +226,17 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
         key, limits, [&](const SessionKey &k) { return create_session(c, k); },
         [&](const std::string &why) {
           gst_element_post_message(
-              element_, gst_message_new_element(
-                            GST_OBJECT(element_),
-                            gst_structure_new("vapoolenc-waiting", "encoder", G_TYPE_STRING,
-                                              c.factory.c_str(), "reason", G_TYPE_STRING,
-                                              why.c_str(), nullptr)));
+              element_,
+              gst_message_new_element(GST_OBJECT(element_),
+                                      gst_structure_new("vapoolenc-waiting", "encoder",
+                                                        G_TYPE_STRING, c.factory.c_str(), "reason",
+                                                        G_TYPE_STRING, why.c_str(), nullptr)));
         });
     if (acquired.outcome == SessionPool::Outcome::kLimit ||
         acquired.outcome == SessionPool::Outcome::kFailed) {
       limit_hit = limit_hit || acquired.outcome == SessionPool::Outcome::kLimit;
       failures.push_back(acquired.error);
-      GST_INFO_OBJECT(element_, "%s not available: %s", c.factory.c_str(),
-                      acquired.error.c_str());
+      GST_INFO_OBJECT(element_, "%s not available: %s", c.factory.c_str(), acquired.error.c_str());
       if (is_auto)
         continue;
       break;
@@ -304,6 +303,13 @@ bool EncoderSlot::sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   return ok || (sticky && !current_);
 }
 
+// Puts the formats of `preferred` first in `caps` (takes both).
+static GstCaps *prefer(GstCaps *preferred, GstCaps *caps) {
+  GstCaps *first = gst_caps_intersect_full(preferred, caps, GST_CAPS_INTERSECT_FIRST);
+  gst_caps_unref(preferred);
+  return gst_caps_merge(first, caps);
+}
+
 GstCaps *EncoderSlot::allowed_caps() {
   GstCaps *result = nullptr;
   for (const Candidate &c : selection_.candidates) {
@@ -334,10 +340,29 @@ GstCaps *EncoderSlot::allowed_caps() {
       }
     }
   }
-  return result ? result : gst_pad_get_pad_template_caps(sink_ghost_);
+  if (!result)
+    return gst_pad_get_pad_template_caps(sink_ghost_);
+  // Offer the 8-bit 4:2:0 formats hardware encoders take first, so an unconstrained upstream
+  // (videotestsrc) does not settle on the first format of a software encoder's template
+  // (x264enc lists 10-bit 4:4:4 first).
+  return prefer(gst_caps_from_string("video/x-raw, format=(string){ NV12, I420 }"), result);
 }
 
 bool EncoderSlot::sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
+  if (current_ && GST_QUERY_TYPE(query) == GST_QUERY_CAPS) {
+    // Installing an encoder relinks the ghost pad, which makes upstream renegotiate: keep the
+    // current format first so it does not wander to another one (and another session key).
+    if (!gst_pad_query_default(pad, parent, query))
+      return false;
+    GstCaps *current = gst_pad_get_current_caps(pad);
+    if (current) {
+      GstCaps *result = nullptr;
+      gst_query_parse_caps_result(query, &result);
+      auto reordered = MiniRef<GstCaps>::adopt(prefer(current, gst_caps_ref(result)));
+      gst_query_set_caps_result(query, reordered.get());
+    }
+    return true;
+  }
   if (current_ || !prepared_)
     return gst_pad_query_default(pad, parent, query);
   switch (GST_QUERY_TYPE(query)) {
@@ -380,7 +405,8 @@ bool EncoderSlot::on_child_error(GstMessage *message) {
   if (!current_element_ || !can_failover())
     return false;
   GstObject *src = GST_MESSAGE_SRC(message);
-  if (src != GST_OBJECT(current_element_) && !gst_object_has_as_ancestor(src, GST_OBJECT(current_element_)))
+  if (src != GST_OBJECT(current_element_) &&
+      !gst_object_has_as_ancestor(src, GST_OBJECT(current_element_)))
     return false;
   GError *err = nullptr;
   gst_message_parse_error(message, &err, nullptr);
@@ -417,8 +443,7 @@ GstFlowReturn EncoderSlot::failover(const std::string &reason) {
   auto acquired = SessionPool::global().acquire(
       key, AcquireLimits{}, [&](const SessionKey &k) { return create_session(*sw, k); });
   if (!acquired.session) {
-    post_error("failover failed", from + " failed (" + reason + ") and " + acquired.error,
-               false);
+    post_error("failover failed", from + " failed (" + reason + ") and " + acquired.error, false);
     return GST_FLOW_ERROR;
   }
   current_candidate_ = sw;
@@ -431,17 +456,17 @@ GstFlowReturn EncoderSlot::failover(const std::string &reason) {
   }
   GST_WARNING_OBJECT(element_, "FAILOVER from %s to %s: %s; %" G_GUINT64_FORMAT " frame(s) lost",
                      from.c_str(), sw->factory.c_str(), reason.c_str(), lost);
-  GstStructure *details = gst_structure_new(
-      "vapoolenc-failover", "from", G_TYPE_STRING, from.c_str(), "to", G_TYPE_STRING,
-      sw->factory.c_str(), "reason", G_TYPE_STRING, reason.c_str(), "frames-lost",
-      G_TYPE_UINT64, static_cast<guint64>(lost), nullptr);
-  gst_element_post_message(element_, gst_message_new_element(GST_OBJECT(element_),
-                                                             gst_structure_copy(details)));
-  const std::string text = "hardware encoder " + from + " failed (" + reason +
-                           "); switched to " + sw->factory;
+  GstStructure *details =
+      gst_structure_new("vapoolenc-failover", "from", G_TYPE_STRING, from.c_str(), "to",
+                        G_TYPE_STRING, sw->factory.c_str(), "reason", G_TYPE_STRING, reason.c_str(),
+                        "frames-lost", G_TYPE_UINT64, static_cast<guint64>(lost), nullptr);
+  gst_element_post_message(
+      element_, gst_message_new_element(GST_OBJECT(element_), gst_structure_copy(details)));
+  const std::string text =
+      "hardware encoder " + from + " failed (" + reason + "); switched to " + sw->factory;
   GError *err = g_error_new_literal(GST_STREAM_ERROR, GST_STREAM_ERROR_ENCODE, text.c_str());
-  gst_element_post_message(element_, gst_message_new_warning_with_details(
-                                         GST_OBJECT(element_), err, text.c_str(), details));
+  gst_element_post_message(element_, gst_message_new_warning_with_details(GST_OBJECT(element_), err,
+                                                                          text.c_str(), details));
   g_error_free(err);
   g_object_notify(G_OBJECT(element_), "encoder");
   return GST_FLOW_OK;

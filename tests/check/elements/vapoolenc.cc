@@ -8,6 +8,7 @@
 #include <gst/gst.h>
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <map>
@@ -25,6 +26,22 @@ using namespace vapoolenc;
 
 // ---------------------------------------------------------------------------------------------
 // helpers
+
+// "fd -> target" of every open descriptor, for failure messages.
+static std::string fd_list() {
+  std::string out;
+  DIR *d = opendir("/proc/self/fd");
+  while (struct dirent *e = readdir(d)) {
+    if (e->d_name[0] == '.')
+      continue;
+    char path[300], target[256] = {0};
+    std::snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+    ssize_t n = readlink(path, target, sizeof(target) - 1);
+    out += std::string(e->d_name) + "->" + (n > 0 ? target : "?") + " ";
+  }
+  closedir(d);
+  return out;
+}
 
 static int fd_count() {
   int n = 0;
@@ -266,8 +283,8 @@ static Selection pick(FakeSystem &sys, Device device, const std::string &hw = ""
 GST_START_TEST(test_selection_every_device) {
   const std::string n = "/dev/dri/renderD128";
   FakeSystem all;
-  all.factories = {"vah264lpenc", "vah264enc", "vaapih264enc", "nvh264enc", "x264enc",
-                   "openh264enc"};
+  all.factories = {"vah264lpenc", "vah264enc", "vaapih264enc",
+                   "nvh264enc",   "x264enc",   "openh264enc"};
   all.add_node(n, true, true);
   all.va_paths = {{"vah264lpenc", n}, {"vah264enc", n}};
   FakeSystem none;  // nothing but software
@@ -278,22 +295,22 @@ GST_START_TEST(test_selection_every_device) {
   // auto
   Selection s = pick(all, Device::kAuto);
   fail_unless(s.ok);
-  fail_unless(names(s) == V({"vah264lpenc@" + n, "vah264enc@" + n, "vaapih264enc@" + n,
-                             "nvh264enc", "x264enc"}));
+  fail_unless(names(s) == V({"vah264lpenc@" + n, "vah264enc@" + n, "vaapih264enc@" + n, "nvh264enc",
+                             "x264enc"}));
   s = pick(none, Device::kAuto);
   fail_unless(s.ok && names(s) == V({"x264enc"}));
   s = pick(nothing, Device::kAuto);
   fail_unless(!s.ok);
-  fail_unless(s.error.find("device=auto: no usable h264 encoder") != std::string::npos,
-              "%s", s.error.c_str());
+  fail_unless(s.error.find("device=auto: no usable h264 encoder") != std::string::npos, "%s",
+              s.error.c_str());
   // va
   s = pick(all, Device::kVa);
   fail_unless(s.ok && names(s) == V({"vah264lpenc@" + n, "vah264enc@" + n}));
   s = pick(none, Device::kVa);
   fail_unless(!s.ok);
-  fail_unless(s.error.find("vah264lpenc: not installed; vah264enc: not installed") !=
-                  std::string::npos,
-              "%s", s.error.c_str());
+  fail_unless(
+      s.error.find("vah264lpenc: not installed; vah264enc: not installed") != std::string::npos,
+      "%s", s.error.c_str());
   fail_unless(s.error.find("device=auto") != std::string::npos);
   // vaapi
   s = pick(all, Device::kVaapi);
@@ -406,8 +423,7 @@ GST_START_TEST(test_selection_element) {
                   get_str(p, "enc", "encoder").c_str());
       fail_unless(tap.decoded == 3, "%s: %d decoded", c.props, tap.decoded.load());
     } else {
-      fail_unless(err.find(c.error) != std::string::npos, "%s: error '%s'", c.props,
-                  err.c_str());
+      fail_unless(err.find(c.error) != std::string::npos, "%s: error '%s'", c.props, err.c_str());
       fail_unless(err.find("device=auto") != std::string::npos, "%s: %s", c.props, err.c_str());
     }
     gst_object_unref(p);
@@ -452,7 +468,16 @@ GST_START_TEST(test_probe_caches_and_releases) {
     fail_unless_equals_string(run(p).c_str(), "");
     gst_object_unref(p);
   }
+  {
+    // The system clock opens its wakeup socket pair on its first wait, once per process.
+    GstClock *clock = gst_system_clock_obtain();
+    GstClockID id = gst_clock_new_single_shot_id(clock, gst_clock_get_time(clock));
+    gst_clock_id_wait(id, nullptr);
+    gst_clock_id_unref(id);
+    gst_object_unref(clock);
+  }
   const int fds_before = fd_count();
+  const std::string fds_before_list = fd_list();
   GstElement *hw = fake_hw();
   guint64 created_before = fake_created();
   ProbeCache &cache = ProbeCache::global();
@@ -475,7 +500,8 @@ GST_START_TEST(test_probe_caches_and_releases) {
   fail_unless_equals_int(fake_created() - created_before, 1);
   fail_unless_equals_int(fake_live(), 0);
   fail_unless_equals_int(DisplayRegistry::global().open_displays(), 0);
-  fail_unless_equals_int(fd_count(), fds_before);
+  fail_unless(fd_count() == fds_before, "descriptors before: %s after: %s", fds_before_list.c_str(),
+              fd_list().c_str());
   gst_object_unref(hw);
   // Objects: the leaks tracer checks at exit that the probe pipeline is gone.
 }
@@ -487,9 +513,8 @@ GST_START_TEST(test_probe_thread_safe) {
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
   for (int i = 0; i < 4; i++)
-    threads.emplace_back([&] {
-      ok += cache.encode_test("fakehwenc", "", EncoderKind::kOther).ok ? 1 : 0;
-    });
+    threads.emplace_back(
+        [&] { ok += cache.encode_test("fakehwenc", "", EncoderKind::kOther).ok ? 1 : 0; });
   for (auto &t : threads)
     t.join();
   fail_unless_equals_int(ok, 4);
@@ -644,11 +669,18 @@ GST_START_TEST(test_no_reuse_across_keys) {
   const std::string hw_k = std::string(hw) + " key-int-max=10";
   const std::string hw_l = std::string(hw) + " low-latency=false";
   const Step steps[] = {
-      {small, hw, false},          {other_size, hw, false},      {other_rate, hw, false},
-      {other_format, hw, false},   {small, hw_b.c_str(), false}, {small, hw_k.c_str(), false},
-      {small, hw_l.c_str(), false}, {small, "device=software max-idle=8", false},
+      {small, hw, false},
+      {other_size, hw, false},
+      {other_rate, hw, false},
+      {other_format, hw, false},
+      {small, hw_b.c_str(), false},
+      {small, hw_k.c_str(), false},
+      {small, hw_l.c_str(), false},
+      {small, "device=software max-idle=8", false},
       // Every key seen once is parked now: each comes back reused.
-      {small, hw, true},           {other_size, hw, true},       {small, hw_b.c_str(), true},
+      {small, hw, true},
+      {other_size, hw, true},
+      {small, hw_b.c_str(), true},
       {small, "device=software max-idle=8", true},
   };
   int i = 0;
@@ -657,8 +689,8 @@ GST_START_TEST(test_no_reuse_across_keys) {
     Tap tap;
     attach_tap(p, &tap);
     fail_unless_equals_string(run(p).c_str(), "");
-    fail_unless(get_prop<gboolean>(p, "enc", "reused") == s.reused, "step %d (%s %s)", i,
-                s.caps, s.props);
+    fail_unless(get_prop<gboolean>(p, "enc", "reused") == s.reused, "step %d (%s %s)", i, s.caps,
+                s.props);
     fail_unless_equals_int(tap.decoded, 3);
     fail_unless(tap.keyframes.front());
     i++;
@@ -673,7 +705,8 @@ GST_START_TEST(test_max_idle) {
   GstElement *last = nullptr;
   for (const char *size : sizes) {
     std::string caps = std::string("video/x-raw,format=I420,framerate=30/1,") + size;
-    GstElement *p = launch(h264_pipeline(2, "hardware-factories=fakehwenc max-idle=2", caps.c_str()));
+    GstElement *p =
+        launch(h264_pipeline(2, "hardware-factories=fakehwenc max-idle=2", caps.c_str()));
     fail_unless_equals_string(run(p).c_str(), "");
     if (last)
       gst_object_unref(last);
@@ -697,8 +730,8 @@ GST_END_TEST;
 // max-sessions and acquire-timeout
 
 static GstElement *prerolled(const std::string &props, const char *caps = kRaw) {
-  GstElement *p = launch("videotestsrc ! " + std::string(caps) + " ! vapoolenc name=enc " +
-                         props + " ! fakesink name=out");
+  GstElement *p = launch("videotestsrc ! " + std::string(caps) + " ! vapoolenc name=enc " + props +
+                         " ! fakesink name=out");
   gst_element_set_state(p, GST_STATE_PAUSED);
   return p;
 }
@@ -709,7 +742,8 @@ static void wait_prerolled(GstElement *p) {
                          GST_STATE_CHANGE_SUCCESS);
 }
 
-static GstMessage *pop(GstElement *p, GstMessageType types, GstClockTime timeout = 30 * GST_SECOND) {
+static GstMessage *pop(GstElement *p, GstMessageType types,
+                       GstClockTime timeout = 30 * GST_SECOND) {
   GstBus *bus = gst_element_get_bus(p);
   GstMessage *m = gst_bus_timed_pop_filtered(bus, timeout, types);
   gst_object_unref(bus);
@@ -786,8 +820,7 @@ GST_START_TEST(test_max_sessions_released_within_timeout) {
 
   // With another key, the waiter evicts the parked session instead of failing.
   gst_element_set_state(b, GST_STATE_NULL);  // parks b's session
-  GstElement *c =
-      prerolled(props, "video/x-raw,format=I420,width=176,height=144,framerate=30/1");
+  GstElement *c = prerolled(props, "video/x-raw,format=I420,width=176,height=144,framerate=30/1");
   wait_prerolled(c);
   fail_unless_equals_string(get_str(c, "enc", "encoder").c_str(), "fakehwenc");
   fail_unless(!get_prop<gboolean>(c, "enc", "reused"));
@@ -860,8 +893,8 @@ GST_START_TEST(test_idle_expiry_element) {
   const char *sizes[] = {"width=160,height=120", "width=176,height=144", "width=192,height=144"};
   for (int i = 0; i < 3; i++) {
     std::string caps = std::string("video/x-raw,format=I420,framerate=30/1,") + sizes[i];
-    std::string props = "hardware-factories=fakehwenc max-idle=4 idle-timeout=" +
-                        std::to_string((i + 1) * 1000);
+    std::string props =
+        "hardware-factories=fakehwenc max-idle=4 idle-timeout=" + std::to_string((i + 1) * 1000);
     GstElement *p = launch(h264_pipeline(2, props, caps.c_str()));
     if (!p0) {
       p0 = p;
@@ -974,8 +1007,7 @@ GST_END_TEST;
 GST_START_TEST(test_error_unknown_codec) {
   GstElement *p = launch(h264_pipeline(1, "codec=h266"));
   std::string err = run(p);
-  fail_unless(err.find("unknown codec 'h266': set codec to one of h264, h265, vp8, vp9, av1") ==
-                  0,
+  fail_unless(err.find("unknown codec 'h266': set codec to one of h264, h265, vp8, vp9, av1") == 0,
               "%s", err.c_str());
   gst_object_unref(p);
 }

@@ -39,10 +39,10 @@ G_DECLARE_FINAL_TYPE(GstFakeHwEnc, gst_fake_hw_enc, GST, FAKE_HW_ENC, GstBin)
 namespace {
 
 // Process-wide "hardware".
-std::atomic<guint> g_budget{0};          // 0: unlimited
+std::atomic<guint> g_budget{0};  // 0: unlimited
 std::atomic<guint> g_creation_delay_ms{0};
 std::atomic<bool> g_fail_open{false};
-std::atomic<guint> g_fail_after{0};      // 0: never
+std::atomic<guint> g_fail_after{0};  // 0: never
 std::atomic<guint> g_live{0};
 std::atomic<guint64> g_created{0};
 std::atomic<guint64> g_refused{0};
@@ -179,8 +179,8 @@ static void gst_fake_hw_enc_init(GstFakeHwEnc *self) {
   gst_element_link(self->x264, filter);
 
   GstPad *target = gst_element_get_static_pad(self->x264, "sink");
-  self->sinkpad = gst_ghost_pad_new_from_template("sink", target,
-                                                  gst_static_pad_template_get(&sink_template));
+  self->sinkpad =
+      gst_ghost_pad_new_from_template("sink", target, gst_static_pad_template_get(&sink_template));
   gst_object_unref(target);
   gst_pad_set_event_function(self->sinkpad, sink_event);
   gst_pad_set_chain_function(self->sinkpad, sink_chain);
@@ -198,8 +198,7 @@ static void gst_fake_hw_enc_finalize(GObject *object) {
   G_OBJECT_CLASS(gst_fake_hw_enc_parent_class)->finalize(object);
 }
 
-static void set_property(GObject *object, guint prop_id, const GValue *value,
-                         GParamSpec *pspec) {
+static void set_property(GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec) {
   GstFakeHwEnc *self = GST_FAKE_HW_ENC(object);
   switch (prop_id) {
     case PROP_TARGET_BITRATE:
@@ -334,10 +333,9 @@ static void gst_fake_hw_enc_class_init(GstFakeHwEncClass *klass) {
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
-  gst_element_class_set_static_metadata(element_class, "Fake hardware H.264 encoder (tests)",
-                                        "Codec/Encoder/Video/Hardware",
-                                        "Session-limited stand-in for a hardware encoder",
-                                        "gst-steady");
+  gst_element_class_set_static_metadata(
+      element_class, "Fake hardware H.264 encoder (tests)", "Codec/Encoder/Video/Hardware",
+      "Session-limited stand-in for a hardware encoder", "gst-steady");
 }
 
 static gboolean plugin_init(GstPlugin *plugin) {
