@@ -135,9 +135,9 @@ static gboolean src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
 static void gst_va_pool_enc_init(GstVaPoolEnc *self) {
   self->config = new vapoolenc::SlotConfig();
   self->sinkpad = gst_ghost_pad_new_no_target_from_template(
-      "sink", gst_static_pad_template_get(&sink_template));
-  self->srcpad =
-      gst_ghost_pad_new_no_target_from_template("src", gst_static_pad_template_get(&src_template));
+      "sink", gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), "sink"));
+  self->srcpad = gst_ghost_pad_new_no_target_from_template(
+      "src", gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), "src"));
   gst_pad_set_chain_function(self->sinkpad, sink_chain);
   gst_pad_set_chain_list_function(self->sinkpad, sink_chain_list);
   gst_pad_set_event_function(self->sinkpad, sink_event);

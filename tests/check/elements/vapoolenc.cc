@@ -27,6 +27,15 @@ using namespace vapoolenc;
 // ---------------------------------------------------------------------------------------------
 // helpers
 
+// fail_unless_equals_string keeps a pointer to its argument: compare owned strings instead.
+#define EXPECT_STR(expr, expected)                                                                 \
+  do {                                                                                             \
+    const std::string steady_got = (expr);                                                         \
+    const std::string steady_want = (expected);                                                    \
+    fail_unless(steady_got == steady_want, "%s is '%s', expected '%s'", #expr, steady_got.c_str(), \
+                steady_want.c_str());                                                              \
+  } while (0)
+
 // "fd -> target" of every open descriptor, for failure messages.
 static std::string fd_list() {
   std::string out;
@@ -439,8 +448,8 @@ GST_START_TEST(test_fallback_on_open_failure) {
   g_object_set(hw, "fail-open", TRUE, nullptr);
   Tap tap;
   attach_tap(p, &tap);
-  fail_unless_equals_string(run(p).c_str(), "");
-  fail_unless_equals_string(get_str(p, "enc", "encoder").c_str(), "x264enc");
+  EXPECT_STR(run(p), "");
+  EXPECT_STR(get_str(p, "enc", "encoder"), "x264enc");
   fail_unless_equals_int(tap.decoded, 3);
   fail_unless_equals_int(stat_u64(p, "fallbacks"), 1);
   gst_object_unref(p);
@@ -465,7 +474,7 @@ GST_START_TEST(test_probe_caches_and_releases) {
   // Warm up GStreamer's own lazily opened descriptors (registry, plugin loading).
   {
     GstElement *p = launch(h264_pipeline(1, "device=software"));
-    fail_unless_equals_string(run(p).c_str(), "");
+    EXPECT_STR(run(p), "");
     gst_object_unref(p);
   }
   {
@@ -620,8 +629,8 @@ GST_START_TEST(test_reuse_100_sessions) {
     GstElement *p = launch(h264_pipeline(kFrames, props));
     Tap tap;
     attach_tap(p, &tap);
-    fail_unless_equals_string(run(p).c_str(), "");
-    fail_unless_equals_string(get_str(p, "enc", "encoder").c_str(), "fakehwenc");
+    EXPECT_STR(run(p), "");
+    EXPECT_STR(get_str(p, "enc", "encoder"), "fakehwenc");
     fail_unless(get_prop<gboolean>(p, "enc", "reused") == (i > 0), "session %d", i);
     fail_unless_equals_int(tap.keyframes.size(), kFrames);
     fail_unless(tap.keyframes.front(), "session %d did not start with a keyframe", i);
@@ -688,7 +697,7 @@ GST_START_TEST(test_no_reuse_across_keys) {
     GstElement *p = launch(h264_pipeline(3, s.props, s.caps));
     Tap tap;
     attach_tap(p, &tap);
-    fail_unless_equals_string(run(p).c_str(), "");
+    EXPECT_STR(run(p), "");
     fail_unless(get_prop<gboolean>(p, "enc", "reused") == s.reused, "step %d (%s %s)", i, s.caps,
                 s.props);
     fail_unless_equals_int(tap.decoded, 3);
@@ -707,7 +716,7 @@ GST_START_TEST(test_max_idle) {
     std::string caps = std::string("video/x-raw,format=I420,framerate=30/1,") + size;
     GstElement *p =
         launch(h264_pipeline(2, "hardware-factories=fakehwenc max-idle=2", caps.c_str()));
-    fail_unless_equals_string(run(p).c_str(), "");
+    EXPECT_STR(run(p), "");
     if (last)
       gst_object_unref(last);
     last = p;
@@ -756,15 +765,15 @@ GST_START_TEST(test_max_sessions_fallback_after_timeout) {
   wait_prerolled(a);
   GstElement *b = prerolled(props);
   wait_prerolled(b);
-  fail_unless_equals_string(get_str(a, "enc", "encoder").c_str(), "fakehwenc");
-  fail_unless_equals_string(get_str(b, "enc", "encoder").c_str(), "fakehwenc");
+  EXPECT_STR(get_str(a, "enc", "encoder"), "fakehwenc");
+  EXPECT_STR(get_str(b, "enc", "encoder"), "fakehwenc");
   // The third concurrent session waits 150 ms, then device=auto falls back to software.
   GstElement *c = prerolled(props);
   GstMessage *waiting = pop(c, GST_MESSAGE_ELEMENT);
   fail_unless(waiting && gst_message_has_name(waiting, "vapoolenc-waiting"));
   gst_message_unref(waiting);
   wait_prerolled(c);
-  fail_unless_equals_string(get_str(c, "enc", "encoder").c_str(), "x264enc");
+  EXPECT_STR(get_str(c, "enc", "encoder"), "x264enc");
   fail_unless_equals_uint64(stat_u64(c, "limit-waits"), 1);
   fail_unless_equals_uint64(stat_u64(c, "fallbacks"), 1);
   fail_unless_equals_uint64(stat_u64(c, "active"), 3);
@@ -812,7 +821,7 @@ GST_START_TEST(test_max_sessions_released_within_timeout) {
   // a's user leaves: its session is parked and handed to b, which has the same key.
   gst_element_set_state(a, GST_STATE_NULL);
   wait_prerolled(b);
-  fail_unless_equals_string(get_str(b, "enc", "encoder").c_str(), "fakehwenc");
+  EXPECT_STR(get_str(b, "enc", "encoder"), "fakehwenc");
   fail_unless(get_prop<gboolean>(b, "enc", "reused"));
   fail_unless_equals_uint64(stat_u64(b, "limit-waits"), 1);
   fail_unless_equals_uint64(stat_u64(b, "fallbacks"), 0);
@@ -822,7 +831,7 @@ GST_START_TEST(test_max_sessions_released_within_timeout) {
   gst_element_set_state(b, GST_STATE_NULL);  // parks b's session
   GstElement *c = prerolled(props, "video/x-raw,format=I420,width=176,height=144,framerate=30/1");
   wait_prerolled(c);
-  fail_unless_equals_string(get_str(c, "enc", "encoder").c_str(), "fakehwenc");
+  EXPECT_STR(get_str(c, "enc", "encoder"), "fakehwenc");
   fail_unless(!get_prop<gboolean>(c, "enc", "reused"));
   fail_unless_equals_uint64(stat_u64(c, "destroyed"), 1);
   fail_unless_equals_int(fake_live(), 1);
@@ -901,7 +910,7 @@ GST_START_TEST(test_idle_expiry_element) {
       enc = child(p, "enc");
       g_object_set(enc, "pool-clock", clock, nullptr);  // process-wide
     }
-    fail_unless_equals_string(run(p).c_str(), "");
+    EXPECT_STR(run(p), "");
     if (p != p0)
       gst_object_unref(p);
   }
@@ -951,7 +960,7 @@ GST_START_TEST(test_failover_mid_stream) {
   attach_tap(p, &tap);
   std::vector<GstStructure *> elements;
   std::vector<std::string> warnings;
-  fail_unless_equals_string(run(p, &elements, &warnings).c_str(), "");
+  EXPECT_STR(run(p, &elements, &warnings), "");
 
   GstStructure *failover = nullptr;
   for (GstStructure *s : elements)
@@ -975,7 +984,7 @@ GST_START_TEST(test_failover_mid_stream) {
   fail_unless_equals_uint64(get_prop<guint64>(p, "enc", "frames-out"), kFrames - 1);
   fail_unless_equals_uint64(get_prop<guint64>(p, "enc", "frames-lost"), 1);
   fail_unless_equals_int(get_prop<guint>(p, "enc", "failovers"), 1);
-  fail_unless_equals_string(get_str(p, "enc", "encoder").c_str(), "x264enc");
+  EXPECT_STR(get_str(p, "enc", "encoder"), "x264enc");
   fail_unless_equals_int(tap.keyframes.size(), kFrames - 1);
   fail_unless(tap.keyframes[0], "hardware output starts with a keyframe");
   fail_unless(tap.keyframes[10], "software output after the swap starts with a keyframe");
@@ -983,7 +992,7 @@ GST_START_TEST(test_failover_mid_stream) {
   gst_object_unref(p);
   // The failed hardware session was destroyed, not parked.
   p = launch(h264_pipeline(1, "hardware-factories=fakehwenc"));
-  fail_unless_equals_string(run(p).c_str(), "");
+  EXPECT_STR(run(p), "");
   GstElement *enc = child(p, "enc");
   guint drained = 0;
   g_signal_emit_by_name(enc, "drain-pool", &drained);
@@ -1048,7 +1057,7 @@ GST_START_TEST(test_software_codecs) {
       attach_tap(p, &tap);
       std::string err = run(p);
       fail_unless(err.empty(), "%s: %s", c.codec, err.c_str());
-      fail_unless_equals_string(get_str(p, "enc", "encoder").c_str(), c.encoder);
+      EXPECT_STR(get_str(p, "enc", "encoder"), c.encoder);
       fail_unless(get_prop<gboolean>(p, "enc", "reused") == (i == 1));
       fail_unless(tap.keyframes.front());
       fail_unless_equals_int(tap.decoded, 4);
@@ -1067,7 +1076,7 @@ GST_START_TEST(test_clean_shutdown_with_parked_sessions) {
   GstElement *hw = fake_hw();
   for (const char *props : {"hardware-factories=fakehwenc", "device=software"}) {
     GstElement *p = launch(h264_pipeline(2, props));
-    fail_unless_equals_string(run(p).c_str(), "");
+    EXPECT_STR(run(p), "");
     gst_object_unref(p);
   }
   fail_unless_equals_int(fake_live(), 1);

@@ -179,16 +179,16 @@ static void gst_fake_hw_enc_init(GstFakeHwEnc *self) {
   gst_element_link(self->x264, filter);
 
   GstPad *target = gst_element_get_static_pad(self->x264, "sink");
-  self->sinkpad =
-      gst_ghost_pad_new_from_template("sink", target, gst_static_pad_template_get(&sink_template));
+  self->sinkpad = gst_ghost_pad_new_from_template(
+      "sink", target, gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), "sink"));
   gst_object_unref(target);
   gst_pad_set_event_function(self->sinkpad, sink_event);
   gst_pad_set_chain_function(self->sinkpad, sink_chain);
   gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
 
   target = gst_element_get_static_pad(filter, "src");
-  GstPad *src =
-      gst_ghost_pad_new_from_template("src", target, gst_static_pad_template_get(&src_template));
+  GstPad *src = gst_ghost_pad_new_from_template(
+      "src", target, gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), "src"));
   gst_object_unref(target);
   gst_element_add_pad(GST_ELEMENT(self), src);
 }
