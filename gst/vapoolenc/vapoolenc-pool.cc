@@ -85,6 +85,25 @@ unsigned SessionPool::total_in_locked(const std::string &group) {
   return live_[group] + dying_[group] + parked_in_locked(group);
 }
 
+unsigned SessionPool::sessions_on_node(const std::string &node) {
+  if (node.empty())
+    return 0;
+  const std::string suffix = "@" + node;
+  auto on_node = [&](const std::string &group) {
+    return group.size() > suffix.size() &&
+           group.compare(group.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  std::lock_guard<std::mutex> guard(lock_);
+  unsigned n = 0;
+  for (const auto &[group, count] : live_)
+    n += on_node(group) ? count : 0;
+  for (const auto &[group, count] : dying_)
+    n += on_node(group) ? count : 0;
+  for (const auto &s : parked_)
+    n += on_node(s->key().group()) ? 1 : 0;
+  return n;
+}
+
 GstClock *SessionPool::clock_locked() {
   if (!clock_)
     clock_ = gst_system_clock_obtain();

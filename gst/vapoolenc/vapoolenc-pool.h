@@ -139,6 +139,8 @@ class SessionPool {
 
   void count_fallback();
   PoolStats stats();
+  // Sessions of every factory on render node `node`: live, parked or being destroyed.
+  unsigned sessions_on_node(const std::string &node);
   // Waits until pred(stats) holds (stats change notifications, no polling).
   bool wait_for(const std::function<bool(const PoolStats &)> &pred,
                 std::chrono::milliseconds timeout);

@@ -218,6 +218,7 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
   bool had_hardware = false;
   std::vector<std::string> failures;
   bool limit_hit = false;
+  bool driver_limit = false;  // a VA driver refused a context while others were held
   for (const Candidate &c : selection_.candidates) {
     SessionKey key{c.factory, c.node, ckey, config_.settings.key()};
     AcquireLimits limits = c.hardware() ? config_.acquire : AcquireLimits{};
@@ -250,6 +251,10 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
     install(std::move(acquired.session));
     bool ok = gst_pad_event_default(pad, parent, GST_EVENT(gst_event_ref(ev.get())));
     installing_ = false;
+    // A sticky caps event counts as sent once stored on the pad, even when the encoder refused
+    // it (the refusal shows as not-negotiated at the first buffer). VA encoders refuse here
+    // when the driver cannot create a context: check that the encoder took the caps.
+    ok = ok && encoder_took_caps(caps);
     if (ok) {
       force_keyframe();
       if (!c.hardware() && had_hardware) {
@@ -263,7 +268,10 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
       g_object_notify(G_OBJECT(element_), "encoder");
       return true;
     }
-    failures.push_back(c.factory + " refused input caps " + ckey);
+    std::string refusal = c.factory + " refused input caps " + ckey;
+    const std::string why = va_refusal(c);
+    driver_limit = driver_limit || !why.empty();
+    failures.push_back(refusal + why);
     SessionPtr failed = uninstall();
     gst_element_set_state(failed->element(), GST_STATE_NULL);
     SessionPool::global().discard(std::move(failed), "refused caps");
@@ -274,11 +282,38 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
   post_error(limit_hit ? "encoder session limit reached" : "no encoder accepted the input",
              "device=" + std::string(device_name(config_.selection.device)) + ": " +
                  join(failures, "; ") +
-                 (limit_hit ? ". Raise max-sessions or acquire-timeout, or use device=auto to "
-                              "fall back to software"
-                            : ""),
+                 (limit_hit      ? ". Raise max-sessions or acquire-timeout, or use device=auto to "
+                                   "fall back to software"
+                  : driver_limit ? ". Set max-sessions to the driver's limit to wait for a free "
+                                   "session, or use device=auto to fall back to software"
+                                 : ""),
              limit_hit);
   return false;
+}
+
+bool EncoderSlot::encoder_took_caps(GstCaps *caps) {
+  auto sink = ObjectRef<GstPad>::adopt(gst_element_get_static_pad(current_->element(), "sink"));
+  auto current = MiniRef<GstCaps>::adopt(gst_pad_get_current_caps(sink.get()));
+  return current && gst_caps_is_equal(current.get(), caps);
+}
+
+// A VA encoder that refuses caps its template accepts has, as a rule, failed to create its
+// VA context: the driver is out of contexts. Says so with what vapoolenc knows (the sessions
+// holding contexts on the node, still counting the refusing one) and the driver's own message
+// when it gave one. "" when neither points at a limit.
+std::string EncoderSlot::va_refusal(const Candidate &c) {
+  if (c.node.empty() || (c.kind != EncoderKind::kVa && c.kind != EncoderKind::kVaapi))
+    return "";
+  const unsigned on_node = SessionPool::global().sessions_on_node(c.node);
+  const unsigned held = on_node > 0 ? on_node - 1 : 0;
+  const std::string driver = DisplayRegistry::global().lease(c.node)->take_driver_error();
+  if (held == 0 && driver.empty())
+    return "";
+  std::string why = " (VA context limit: the driver refused a new context while " +
+                    std::to_string(held) + " vapoolenc session(s) held contexts on " + c.node;
+  if (!driver.empty())
+    why += "; driver: \"" + driver + "\"";
+  return why + ")";
 }
 
 bool EncoderSlot::sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {

@@ -58,6 +58,8 @@ class EncoderSlot {
 
  private:
   bool handle_caps(GstPad *pad, GstObject *parent, GstEvent *event);
+  std::string va_refusal(const Candidate &c);
+  bool encoder_took_caps(GstCaps *caps);
   Created create_session(const Candidate &candidate, const SessionKey &key);
   void install(SessionPtr session);
   SessionPtr uninstall();
