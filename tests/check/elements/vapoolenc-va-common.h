@@ -9,9 +9,34 @@
 #include <gst/gst.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace vapoolenc_va {
+
+// The leakwatch child scenarios run outside libcheck's test runner, where fail_unless cannot
+// report (it exits with "No messaging setup" even when the check holds): the helpers below
+// check with VA_CHECK, which prints and exits there.
+inline bool &child_mode() {
+  static bool child = false;
+  return child;
+}
+
+#define VA_CHECK(cond, ...)                                    \
+  do {                                                         \
+    if (vapoolenc_va::child_mode()) {                          \
+      if (!(cond)) {                                           \
+        std::printf("CHILD CHECK FAILED: %s: ", #cond);        \
+        std::printf(__VA_ARGS__);                              \
+        std::printf("\n");                                     \
+        std::fflush(stdout);                                   \
+        std::exit(1);                                          \
+      }                                                        \
+    } else {                                                   \
+      fail_unless(cond, __VA_ARGS__);                          \
+    }                                                          \
+  } while (0)
 
 // The raw format every session here encodes: one pool key.
 inline const char *kCaps = "video/x-raw,format=NV12,width=320,height=240,framerate=30/1";
@@ -25,17 +50,18 @@ struct PoolStats {
 
 inline PoolStats pool_stats() {
   GstElement *e = gst_element_factory_make("vapoolenc", nullptr);
-  fail_unless(e != nullptr, "vapoolenc not found");
+  VA_CHECK(e != nullptr, "vapoolenc not found");
   gst_object_ref_sink(e);
   GstStructure *s = nullptr;
   g_object_get(e, "pool-stats", &s, nullptr);
   PoolStats p;
-  fail_unless(gst_structure_get(s, "created", G_TYPE_UINT64, &p.created, "reused", G_TYPE_UINT64,
+  VA_CHECK(gst_structure_get(s, "created", G_TYPE_UINT64, &p.created, "reused", G_TYPE_UINT64,
                                 &p.reused, "destroyed", G_TYPE_UINT64, &p.destroyed, "fallbacks",
                                 G_TYPE_UINT64, &p.fallbacks, "cleanup-failures", G_TYPE_UINT64,
                                 &p.cleanup_failures, "parked", G_TYPE_UINT, &p.parked, "active",
                                 G_TYPE_UINT, &p.active, "reuse-rate", G_TYPE_DOUBLE,
-                                &p.reuse_rate, nullptr));
+                                &p.reuse_rate, nullptr),
+           "pool-stats fields");
   gst_structure_free(s);
   gst_object_unref(e);
   return p;
@@ -44,7 +70,7 @@ inline PoolStats pool_stats() {
 // Destroys every parked session (waiting for each), returns how many.
 inline guint drain_pool() {
   GstElement *e = gst_element_factory_make("vapoolenc", nullptr);
-  fail_unless(e != nullptr);
+  VA_CHECK(e != nullptr, "vapoolenc not found");
   gst_object_ref_sink(e);
   guint n = 0;
   g_signal_emit_by_name(e, "drain-pool", &n);
@@ -55,9 +81,13 @@ inline guint drain_pool() {
 // Runs vapoolenc's probing (done once per process, at NULL->READY) for `props` now, so that
 // the driver's counts taken afterwards are those of the sessions alone.
 inline void probe(const std::string &props) {
-  GstElement *p = vasim_test::launch("fakesrc ! vapoolenc " + props + " ! fakesink");
-  fail_unless_equals_int(gst_element_set_state(p, GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
-  vasim_test::stop(p);
+  const std::string desc = "fakesrc ! vapoolenc " + props + " ! fakesink";
+  GstElement *p = gst_parse_launch(desc.c_str(), nullptr);
+  VA_CHECK(p != nullptr, "cannot build %s", desc.c_str());
+  VA_CHECK(gst_element_set_state(p, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS,
+           "vapoolenc %s did not reach READY", props.c_str());
+  VA_CHECK(gst_element_set_state(p, GST_STATE_NULL) == GST_STATE_CHANGE_SUCCESS, "to NULL");
+  gst_object_unref(p);
 }
 
 template <typename T>

@@ -7,28 +7,21 @@
 //   pool-churn   40 sessions through `vapoolenc device=vaapi` after a warm-up one, a
 //                leakwatch checkpoint after each; then the pool is drained.
 //   plain-leak   10 sessions of plain vaapih264enc, one pipeline of which ("leaked-session")
-//                is deliberately never stopped nor unreffed.
+//                is deliberately left in READY, never set to NULL nor unreffed.
 #include "vapoolenc-va-common.h"
 
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 
 namespace {
 
 using namespace vapoolenc_va;
 
-#define CHILD_CHECK(cond, ...)                     \
-  do {                                             \
-    if (!(cond)) {                                 \
-      std::printf("CHILD CHECK FAILED: %s: ", #cond); \
-      std::printf(__VA_ARGS__);                    \
-      std::printf("\n");                           \
-      std::fflush(stdout);                         \
-      std::exit(1);                                \
-    }                                              \
-  } while (0)
+#define CHILD_CHECK VA_CHECK
 
 GstObject *find_leakwatch() {
   GList *tracers = gst_tracing_get_active_tracers();
@@ -83,9 +76,29 @@ GstElement *parse(const std::string &desc) {
   return p;
 }
 
+// Stops a session and waits until its pipeline is finalized (a GStreamer thread may hold the
+// last reference a moment after the caller's unref), so a checkpoint taken next sees it gone.
 void stop(GstElement *p) {
   CHILD_CHECK(gst_element_set_state(p, GST_STATE_NULL) == GST_STATE_CHANGE_SUCCESS, "stop");
+  struct Gone {
+    std::mutex lock;
+    std::condition_variable cv;
+    bool gone = false;
+  } gone;
+  // Object data is freed at the very end of finalization (after the tracers' destroyed hook);
+  // a weak reference would fire earlier, at dispose.
+  g_object_set_qdata_full(
+      G_OBJECT(p), g_quark_from_static_string("vapoolenc-va-gone"), &gone,
+      [](gpointer data) {
+        auto *g = static_cast<Gone *>(data);
+        std::lock_guard<std::mutex> guard(g->lock);
+        g->gone = true;
+        g->cv.notify_all();
+      });
   gst_object_unref(p);
+  std::unique_lock<std::mutex> lk(gone.lock);
+  CHILD_CHECK(gone.cv.wait_for(lk, std::chrono::seconds(10), [&] { return gone.gone; }),
+              "a stopped pipeline was not freed within 10 s");
 }
 
 int pool_churn(GstObject *lw) {
@@ -135,10 +148,15 @@ int plain_leak(GstObject *lw) {
     GstElement *p = parse(desc);
     gst_object_set_name(GST_OBJECT(p), i == kLeaked ? "leaked-session" : ("session-" + std::to_string(i)).c_str());
     run_to_end(p);
-    if (i == kLeaked)
-      leaked = p;  // the bug: this session is never stopped nor unreffed
-    else
+    if (i == kLeaked) {
+      // The bug: this session is only taken back to READY (its streaming threads stop, so
+      // gst_deinit() does not wait on them) and never to NULL nor unreffed. Its encoder keeps
+      // its VA display, and so its render-node descriptor.
+      CHILD_CHECK(gst_element_set_state(p, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS, "READY");
+      leaked = p;
+    } else {
       stop(p);
+    }
     checkpoint(lw);
   }
   CHILD_CHECK(leaked != nullptr, "no leaked pipeline");
@@ -150,6 +168,7 @@ int plain_leak(GstObject *lw) {
 }  // namespace
 
 int vapoolenc_va_leakwatch_child(const char *scenario) {
+  vapoolenc_va::child_mode() = true;
   gst_init(nullptr, nullptr);
   GstObject *lw = find_leakwatch();
   CHILD_CHECK(lw != nullptr, "leakwatch is not active (GST_TRACERS=%s)", g_getenv("GST_TRACERS"));
