@@ -23,19 +23,19 @@ inline bool &child_mode() {
   return child;
 }
 
-#define VA_CHECK(cond, ...)                                    \
-  do {                                                         \
-    if (vapoolenc_va::child_mode()) {                          \
-      if (!(cond)) {                                           \
-        std::printf("CHILD CHECK FAILED: %s: ", #cond);        \
-        std::printf(__VA_ARGS__);                              \
-        std::printf("\n");                                     \
-        std::fflush(stdout);                                   \
-        std::exit(1);                                          \
-      }                                                        \
-    } else {                                                   \
-      fail_unless(cond, __VA_ARGS__);                          \
-    }                                                          \
+#define VA_CHECK(cond, ...)                             \
+  do {                                                  \
+    if (vapoolenc_va::child_mode()) {                   \
+      if (!(cond)) {                                    \
+        std::printf("CHILD CHECK FAILED: %s: ", #cond); \
+        std::printf(__VA_ARGS__);                       \
+        std::printf("\n");                              \
+        std::fflush(stdout);                            \
+        std::exit(1);                                   \
+      }                                                 \
+    } else {                                            \
+      fail_unless(cond, __VA_ARGS__);                   \
+    }                                                   \
   } while (0)
 
 // The raw format every session here encodes: one pool key.
@@ -55,13 +55,13 @@ inline PoolStats pool_stats() {
   GstStructure *s = nullptr;
   g_object_get(e, "pool-stats", &s, nullptr);
   PoolStats p;
-  VA_CHECK(gst_structure_get(s, "created", G_TYPE_UINT64, &p.created, "reused", G_TYPE_UINT64,
-                                &p.reused, "destroyed", G_TYPE_UINT64, &p.destroyed, "fallbacks",
-                                G_TYPE_UINT64, &p.fallbacks, "cleanup-failures", G_TYPE_UINT64,
-                                &p.cleanup_failures, "parked", G_TYPE_UINT, &p.parked, "active",
-                                G_TYPE_UINT, &p.active, "reuse-rate", G_TYPE_DOUBLE,
-                                &p.reuse_rate, nullptr),
-           "pool-stats fields");
+  VA_CHECK(
+      gst_structure_get(s, "created", G_TYPE_UINT64, &p.created, "reused", G_TYPE_UINT64, &p.reused,
+                        "destroyed", G_TYPE_UINT64, &p.destroyed, "fallbacks", G_TYPE_UINT64,
+                        &p.fallbacks, "cleanup-failures", G_TYPE_UINT64, &p.cleanup_failures,
+                        "parked", G_TYPE_UINT, &p.parked, "active", G_TYPE_UINT, &p.active,
+                        "reuse-rate", G_TYPE_DOUBLE, &p.reuse_rate, nullptr),
+      "pool-stats fields");
   gst_structure_free(s);
   gst_object_unref(e);
   return p;

@@ -87,14 +87,13 @@ void stop(GstElement *p) {
   } gone;
   // Object data is freed at the very end of finalization (after the tracers' destroyed hook);
   // a weak reference would fire earlier, at dispose.
-  g_object_set_qdata_full(
-      G_OBJECT(p), g_quark_from_static_string("vapoolenc-va-gone"), &gone,
-      [](gpointer data) {
-        auto *g = static_cast<Gone *>(data);
-        std::lock_guard<std::mutex> guard(g->lock);
-        g->gone = true;
-        g->cv.notify_all();
-      });
+  g_object_set_qdata_full(G_OBJECT(p), g_quark_from_static_string("vapoolenc-va-gone"), &gone,
+                          [](gpointer data) {
+                            auto *g = static_cast<Gone *>(data);
+                            std::lock_guard<std::mutex> guard(g->lock);
+                            g->gone = true;
+                            g->cv.notify_all();
+                          });
   gst_object_unref(p);
   std::unique_lock<std::mutex> lk(gone.lock);
   CHILD_CHECK(gone.cv.wait_for(lk, std::chrono::seconds(10), [&] { return gone.gone; }),
@@ -143,10 +142,12 @@ int plain_leak(GstObject *lw) {
   const int kSessions = 10, kLeaked = 6;
   GstElement *leaked = nullptr;
   for (int i = 0; i < kSessions; ++i) {
-    std::string desc = "videotestsrc num-buffers=3 ! " + std::string(kCaps) + " ! vaapih264enc name=" +
-                       (i == kLeaked ? "vaapih264enc-leaked" : "enc") + " ! fakesink sync=false";
+    std::string desc = "videotestsrc num-buffers=3 ! " + std::string(kCaps) +
+                       " ! vaapih264enc name=" + (i == kLeaked ? "vaapih264enc-leaked" : "enc") +
+                       " ! fakesink sync=false";
     GstElement *p = parse(desc);
-    gst_object_set_name(GST_OBJECT(p), i == kLeaked ? "leaked-session" : ("session-" + std::to_string(i)).c_str());
+    gst_object_set_name(GST_OBJECT(p),
+                        i == kLeaked ? "leaked-session" : ("session-" + std::to_string(i)).c_str());
     run_to_end(p);
     if (i == kLeaked) {
       // The bug: this session is only taken back to READY (its streaming threads stop, so
@@ -160,8 +161,7 @@ int plain_leak(GstObject *lw) {
     checkpoint(lw);
   }
   CHILD_CHECK(leaked != nullptr, "no leaked pipeline");
-  std::printf("CHILD plain-leak ok sessions=%d leaked=%s\n", kSessions,
-              GST_OBJECT_NAME(leaked));
+  std::printf("CHILD plain-leak ok sessions=%d leaked=%s\n", kSessions, GST_OBJECT_NAME(leaked));
   return 0;
 }
 
