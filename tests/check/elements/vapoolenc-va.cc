@@ -37,6 +37,20 @@ long long contexts_for_pooled_sessions(const char *device, guint sessions) {
   return std::strcmp(device, "vaapi") == 0 ? 1 + sessions : 1;
 }
 
+// The factory vapoolenc picked, checked: on vasim exactly factory_for(device); on a real device
+// any encoder of the device's kind (vah264lpenc may come before vah264enc there).
+std::string check_factory(GstElement *p, const char *device) {
+  const std::string got = get_string(p, "enc", "encoder");
+  const bool vaapi = got.rfind("vaapi", 0) == 0;
+  if (!real_va())
+    fail_unless(got == factory_for(device), "encoded with '%s'", got.c_str());
+  else if (std::strcmp(device, "vaapi") == 0)
+    fail_unless(vaapi, "device=vaapi encoded with '%s'", got.c_str());
+  else
+    fail_unless(got.rfind("va", 0) == 0 && !vaapi, "device=va encoded with '%s'", got.c_str());
+  return got;
+}
+
 double median(std::vector<double> v) {
   if (v.empty())
     return 0;
@@ -81,8 +95,7 @@ void roundtrip(const char *device) {
     gst_element_set_state(p, GST_STATE_PLAYING);
     const std::string err = wait_end(p);
     fail_unless(err.empty(), "round %d: %s", round, err.c_str());
-    fail_unless(get_string(p, "enc", "encoder") == factory, "round %d encoded with %s", round,
-                get_string(p, "enc", "encoder").c_str());
+    check_factory(p, device);
     fail_unless_equals_int(get<gboolean>(p, "enc", "reused"), round == 1);
     fail_unless_equals_uint64(get<guint64>(p, "enc", "frames-in"), frames[round]);
     fail_unless_equals_uint64(get<guint64>(p, "enc", "frames-out"), frames[round]);
@@ -125,11 +138,12 @@ GST_START_TEST(test_va_roundtrip_bit_exact) {
 GST_END_TEST;
 
 // ---------------------------------------------------------------------------------------
-// 200 sequential sessions through vapoolenc, then the same 200 with a plain encoder per
-// session, with the modelled context cost (VASIM_CONTEXT_DELAY_MS, 20 ms unless
+// 200 sequential sessions with a plain encoder per session, then the same 200 through
+// vapoolenc, with the modelled context cost (VASIM_CONTEXT_DELAY_MS, 20 ms unless
 // VASIM_TEST_CONTEXT_DELAY_MS says otherwise). Figures on VAPOOLENC-VA-* lines.
 
 struct Figures {
+  std::string factory;           // the encoder the sessions ran
   std::vector<double> first_ms;  // per session
   std::vector<double> stop_ms;   // taking the session's pipeline to NULL
   int node_fds_max = 0;
@@ -138,12 +152,12 @@ struct Figures {
 
 const guint kSessions = 200;
 
-Figures pool_sessions(const char *device, long delay_ms) {
-  const char *factory = factory_for(device);
+// `surfaces_one`: the most surfaces one session of the encoder holds (the peak of the plain
+// run, where one session lives at a time; gstreamer-vaapi's count varies by one with timing).
+Figures pool_sessions(const char *device, long delay_ms, gint32 surfaces_one) {
   const std::string node = node_path();
   Counts counts;
   Figures f;
-  gint32 surfaces_one = -1;  // what one session holds at most, measured on the first
   for (guint i = 0; i < kSessions; ++i) {
     GstElement *p = launch(session_desc(std::string("vapoolenc device=") + device));
     const double ms = session(p);
@@ -151,7 +165,7 @@ Figures pool_sessions(const char *device, long delay_ms) {
     if (i == 0)
       fail_unless(ms >= delay_ms, "first session: first buffer after %.1f ms < modelled %ld ms", ms,
                   delay_ms);
-    fail_unless(get_string(p, "enc", "encoder") == factory);
+    f.factory = check_factory(p, device);
     fail_unless_equals_int(get<gboolean>(p, "enc", "reused"), i > 0);
     fail_unless_equals_uint64(get<guint64>(p, "enc", "frames-out"), 3);
     // While the session plays: one live session, nothing parked.
@@ -167,9 +181,8 @@ Figures pool_sessions(const char *device, long delay_ms) {
       const vasim_counts c = counts.now();
       fail_unless(c.contexts <= gint32(st.active + st.parked), "session %u: %d contexts, pool %u",
                   i, c.contexts, st.active + st.parked);
-      if (i > 0)
-        fail_unless(c.surfaces <= surfaces_one * gint32(st.active + st.parked),
-                    "session %u: %d surfaces > %d per session", i, c.surfaces, surfaces_one);
+      fail_unless(c.surfaces <= surfaces_one * gint32(st.active + st.parked),
+                  "session %u: %d surfaces > %d per session", i, c.surfaces, surfaces_one);
     }
     const auto stop_start = std::chrono::steady_clock::now();
     stop(p);
@@ -183,10 +196,6 @@ Figures pool_sessions(const char *device, long delay_ms) {
     fail_unless_equals_int(count_fds_on(node), 1);
     if (counts.available()) {
       const vasim_counts c = counts.now();
-      // What one session holds at most: the peak over the whole first session, its release
-      // included (vaapih264enc re-creates its context and surfaces when parked).
-      if (i == 0)
-        surfaces_one = c.peak_surfaces;
       fail_unless_equals_int(c.contexts, 1);
       fail_unless(c.surfaces <= surfaces_one, "parked: %d surfaces > %d", c.surfaces, surfaces_one);
     }
@@ -201,7 +210,8 @@ Figures pool_sessions(const char *device, long delay_ms) {
     fail_unless_equals_int(f.driver.contexts_created,
                            contexts_for_pooled_sessions(device, kSessions));
     fail_unless_equals_int(f.driver.peak_contexts, 1);
-    fail_unless_equals_int(f.driver.peak_surfaces, surfaces_one);
+    fail_unless(f.driver.peak_surfaces <= surfaces_one, "peak %d surfaces > %d",
+                f.driver.peak_surfaces, surfaces_one);
     fail_unless_equals_int(f.driver.frames_encoded, 3 * kSessions);
     fail_unless_equals_int(f.driver.leaked_at_terminate, 0);
   }
@@ -216,9 +226,10 @@ Figures pool_sessions(const char *device, long delay_ms) {
   return f;
 }
 
-Figures plain_sessions(const char *factory) {
+Figures plain_sessions(const std::string &factory) {
   Counts counts;
   Figures f;
+  f.factory = factory;
   for (guint i = 0; i < kSessions; ++i) {
     GstElement *p = launch(session_desc(factory));
     f.first_ms.push_back(session(p));
@@ -249,7 +260,7 @@ void print_figures(const char *what, const char *device, long delay_ms, const Fi
       "first_buffer_ms_first=%.1f first_buffer_ms_median%s=%.2f p90=%.2f "
       "contexts_created=%lld displays_opened=%lld peak_contexts=%d peak_surfaces=%d "
       "frames_encoded=%lld node_fds_max=%d stop_ms_median=%.2f\n",
-      what, device, factory_for(device), kSessions, delay_ms, f.first_ms[0], pool ? "_reused" : "",
+      what, device, f.factory.c_str(), kSessions, delay_ms, f.first_ms[0], pool ? "_reused" : "",
       median(steady), p90(steady), static_cast<long long>(f.driver.contexts_created),
       static_cast<long long>(f.driver.displays_opened), f.driver.peak_contexts,
       f.driver.peak_surfaces, static_cast<long long>(f.driver.frames_encoded), f.node_fds_max,
@@ -265,8 +276,8 @@ void sessions_pool_vs_plain(const char *device) {
   if (!real_va())
     g_setenv("VASIM_CONTEXT_DELAY_MS", std::to_string(delay_ms).c_str(), TRUE);
   probe(std::string("device=") + device);
-  const Figures pool = pool_sessions(device, delay_ms);
   const Figures plain = plain_sessions(factory);
+  const Figures pool = pool_sessions(device, delay_ms, plain.driver.peak_surfaces);
   print_figures("POOL", device, delay_ms, pool, true);
   print_figures("PLAIN", device, delay_ms, plain, false);
   const PoolStats st = pool_stats();
