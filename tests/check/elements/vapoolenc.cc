@@ -4,6 +4,7 @@
 // every encoded stream is decoded with a real decoder.
 #include "steady-check.h"
 
+#include <gst/check/gstharness.h>
 #include <gst/check/gsttestclock.h>
 #include <gst/gst.h>
 
@@ -735,6 +736,99 @@ GST_START_TEST(test_max_idle) {
 }
 GST_END_TEST;
 
+// Pushes `n` I420 frames of w x h with consecutive timestamps.
+static void push_frames(GstHarness *h, int w, int hgt, int n, GstClockTime *pts) {
+  for (int i = 0; i < n; i++) {
+    GstBuffer *b = gst_harness_create_buffer(h, static_cast<gsize>(w * hgt * 3 / 2));
+    gst_buffer_memset(b, 0, static_cast<guint8>(16 * i), static_cast<gsize>(w * hgt * 3 / 2));
+    GST_BUFFER_PTS(b) = *pts;
+    GST_BUFFER_DURATION(b) = GST_SECOND / 30;
+    *pts += GST_SECOND / 30;
+    fail_unless_equals_int(gst_harness_push(h, b), GST_FLOW_OK);
+  }
+}
+
+// Input caps change mid-stream: the session key changes, so the old session is parked and
+// another taken; every frame is accounted for and each segment starts with a keyframe. A
+// flush in between changes nothing in the accounting.
+GST_START_TEST(test_caps_change_and_flush_mid_stream) {
+  GstElement *element =
+      GST_ELEMENT(gst_object_ref_sink(gst_element_factory_make("vapoolenc", nullptr)));
+  g_object_set(element, "hardware-factories", "fakehwenc", nullptr);
+  GstHarness *h = gst_harness_new_empty();
+  static GstStaticPadTemplate raw =
+      GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw"));
+  static GstStaticPadTemplate any =
+      GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+  gst_harness_add_element_full(h, element, &raw, "sink", &any, "src");
+  gst_object_unref(element);  // the harness holds its own
+  gst_harness_play(h);
+  GstClockTime pts = 0;
+  gst_harness_set_src_caps_str(h, "video/x-raw,format=I420,width=160,height=120,framerate=30/1");
+  push_frames(h, 160, 120, 3, &pts);
+  gst_harness_push_event(h, gst_event_new_flush_start());
+  gst_harness_push_event(h, gst_event_new_flush_stop(FALSE));
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  segment.start = pts;
+  segment.time = pts;
+  gst_harness_push_event(h, gst_event_new_segment(&segment));  // as an upstream after a flush
+  push_frames(h, 160, 120, 2, &pts);
+  gst_harness_set_src_caps_str(h, "video/x-raw,format=I420,width=176,height=144,framerate=30/1");
+  push_frames(h, 176, 144, 3, &pts);
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+
+  std::vector<bool> keys;
+  while (GstBuffer *b = gst_harness_try_pull(h)) {
+    keys.push_back(!GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT));
+    gst_buffer_unref(b);
+  }
+  fail_unless_equals_int(keys.size(), 8);
+  fail_unless(keys[0] && keys[5], "each session starts with a keyframe");
+  guint64 in = 0, out = 0, lost = 0;
+  g_object_get(h->element, "frames-in", &in, "frames-out", &out, "frames-lost", &lost, nullptr);
+  fail_unless_equals_uint64(in, 8);
+  fail_unless_equals_uint64(out, 8);
+  fail_unless_equals_uint64(lost, 0);
+  GstStructure *st = nullptr;
+  g_object_get(h->element, "pool-stats", &st, nullptr);
+  guint64 created = 0;
+  guint parked = 0, active = 0;
+  gst_structure_get(st, "created", G_TYPE_UINT64, &created, "parked", G_TYPE_UINT, &parked,
+                    "active", G_TYPE_UINT, &active, nullptr);
+  gst_structure_free(st);
+  fail_unless_equals_uint64(created, 2);
+  fail_unless_equals_int(parked, 1);  // the 160x120 session, parked at the caps change
+  fail_unless_equals_int(active, 1);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+// A session that will not reach NULL is logged and counted, kept (never freed in a non-NULL
+// state), and destroyed by a later drain once it can be.
+GST_START_TEST(test_cleanup_failure_counted) {
+  GstElement *hw = fake_hw();
+  GstElement *p = launch(h264_pipeline(2, "hardware-factories=fakehwenc"));
+  EXPECT_STR(run(p), "");
+  GstElement *enc = child(p, "enc");
+  g_object_set(hw, "fail-close", TRUE, nullptr);
+  guint drained = 0;
+  g_signal_emit_by_name(enc, "drain-pool", &drained);
+  fail_unless_equals_int(drained, 1);
+  fail_unless_equals_uint64(stat_u64(p, "cleanup-failures"), 1);
+  fail_unless_equals_uint64(stat_u64(p, "destroyed"), 0);
+  g_object_set(hw, "fail-close", FALSE, nullptr);
+  g_signal_emit_by_name(enc, "drain-pool", &drained);  // retries the kept session
+  fail_unless_equals_int(drained, 0);
+  fail_unless_equals_uint64(stat_u64(p, "cleanup-failures"), 1);
+  fail_unless_equals_uint64(stat_u64(p, "destroyed"), 1);
+  fail_unless_equals_int(fake_live(), 0);
+  gst_object_unref(enc);
+  gst_object_unref(p);
+  gst_object_unref(hw);
+}
+GST_END_TEST;
+
 // ---------------------------------------------------------------------------------------------
 // max-sessions and acquire-timeout
 
@@ -1100,6 +1194,8 @@ static Suite *vapoolenc_suite() {
   tcase_add_test(tc, test_reuse_100_sessions);
   tcase_add_test(tc, test_no_reuse_across_keys);
   tcase_add_test(tc, test_max_idle);
+  tcase_add_test(tc, test_cleanup_failure_counted);
+  tcase_add_test(tc, test_caps_change_and_flush_mid_stream);
   tcase_add_test(tc, test_max_sessions_fallback_after_timeout);
   tcase_add_test(tc, test_max_sessions_fixed_device_error);
   tcase_add_test(tc, test_max_sessions_released_within_timeout);
