@@ -253,6 +253,14 @@ class FakeSystem : public Availability {
     auto it = va_paths.find(f);
     return it == va_paths.end() ? "" : it->second;
   }
+  std::vector<std::string> va_device_variants(const std::string &f) override {
+    std::vector<std::string> out;
+    for (const auto &name : factories)
+      if (name.rfind("varenderD", 0) == 0 && f.rfind("va", 0) == 0 && name.size() > f.size() &&
+          name.compare(name.size() - (f.size() - 2), f.size() - 2, f.substr(2)) == 0)
+        out.push_back(name);
+    return out;
+  }
   EncodeTestResult encode_test(const Candidate &c) override {
     encode_tests++;
     EncodeTestResult r;
@@ -369,6 +377,22 @@ GST_START_TEST(test_selection_nodes_and_probe) {
   // render-node picks the second node.
   s = pick(sys, Device::kVa, "vah264lpenc,vah264enc,varenderD129h264enc", "", b);
   fail_unless(s.ok && names(s) == V({"varenderD129h264enc@" + b}));
+  // Built-in order: the per-device twins are found, and va candidates go node by node (the
+  // first node lacks EncSliceLP, so its lpenc is rejected).
+  sys.factories.insert("varenderD129h264lpenc");
+  sys.va_paths["varenderD129h264lpenc"] = b;
+  s = pick(sys, Device::kVa);
+  fail_unless(s.ok);
+  fail_unless(
+      names(s) == V({"vah264enc@" + a, "varenderD129h264lpenc@" + b, "varenderD129h264enc@" + b}),
+      "%s", join(names(s)).c_str());
+  // With the first node unable to encode, the default node is the second.
+  sys.infos[a].encode.clear();
+  s = pick(sys, Device::kAuto);
+  fail_unless(names(s) == V({"varenderD129h264lpenc@" + b, "varenderD129h264enc@" + b, "x264enc"}),
+              "%s", join(names(s)).c_str());
+  sys.add_node(a, true, false);  // restore (replaces the info; nodes list gains a duplicate)
+  sys.nodes.pop_back();
   // probe=encode: a candidate whose test frame is not a keyframe is rejected.
   sys.encode_fails = {"vah264enc"};
   s = pick(sys, Device::kAuto, "vah264enc");
