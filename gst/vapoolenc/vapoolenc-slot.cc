@@ -153,11 +153,13 @@ void EncoderSlot::install(SessionPtr session) {
   acquired_at_ = std::chrono::steady_clock::now();
   first_out_pending_ = true;
   current_ = std::move(session);
+  has_encoder_ = true;
 }
 
 SessionPtr EncoderSlot::uninstall() {
   gst_ghost_pad_set_target(GST_GHOST_PAD(sink_ghost_), nullptr);
   gst_ghost_pad_set_target(GST_GHOST_PAD(src_ghost_), nullptr);
+  has_encoder_ = false;
   SessionPtr s = std::move(current_);
   GstElement *e = s->element();
   gst_object_ref(e);  // the session's own reference stays; this one covers the removal
@@ -286,12 +288,12 @@ bool EncoderSlot::sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
     case GST_EVENT_CAPS:
       return handle_caps(pad, parent, event);
     case GST_EVENT_EOS:
-      if (!current_)  // nothing was ever encoded: EOS still reaches downstream
+      if (!has_encoder_)  // nothing was ever encoded: EOS still reaches downstream
         return gst_pad_push_event(src_ghost_, event);
       break;
     case GST_EVENT_FLUSH_START:
     case GST_EVENT_FLUSH_STOP:
-      if (!current_)
+      if (!has_encoder_)
         return gst_pad_push_event(src_ghost_, event);
       break;
     default:
@@ -300,7 +302,7 @@ bool EncoderSlot::sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   bool sticky = GST_EVENT_IS_STICKY(event);
   bool ok = gst_pad_event_default(pad, parent, event);
   // Without an encoder yet, sticky events wait on the internal pad for the session.
-  return ok || (sticky && !current_);
+  return ok || (sticky && !has_encoder_);
 }
 
 // Puts the formats of `preferred` first in `caps` (takes both).
@@ -349,7 +351,7 @@ GstCaps *EncoderSlot::allowed_caps() {
 }
 
 bool EncoderSlot::sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
-  if (current_ && GST_QUERY_TYPE(query) == GST_QUERY_CAPS) {
+  if (has_encoder_ && GST_QUERY_TYPE(query) == GST_QUERY_CAPS) {
     // Installing an encoder relinks the ghost pad, which makes upstream renegotiate: keep the
     // current format first so it does not wander to another one (and another session key).
     if (!gst_pad_query_default(pad, parent, query))
@@ -363,7 +365,7 @@ bool EncoderSlot::sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
     }
     return true;
   }
-  if (current_ || !prepared_)
+  if (has_encoder_ || !prepared_)
     return gst_pad_query_default(pad, parent, query);
   switch (GST_QUERY_TYPE(query)) {
     case GST_QUERY_CAPS: {
@@ -390,7 +392,7 @@ bool EncoderSlot::sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
 }
 
 bool EncoderSlot::src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
-  if (!current_ && GST_QUERY_TYPE(query) == GST_QUERY_LATENCY)
+  if (!has_encoder_ && GST_QUERY_TYPE(query) == GST_QUERY_LATENCY)
     return gst_pad_peer_query(sink_ghost_, query);  // not encoding yet: upstream's latency
   return gst_pad_query_default(pad, parent, query);
 }

@@ -80,6 +80,7 @@ class EncoderSlot {
   // Streaming-thread state (serialised by the sink pad's stream lock; release() runs after
   // the pad was deactivated).
   SessionPtr current_;
+  std::atomic<bool> has_encoder_{false};  // current_ != nullptr, readable from any thread
   const Candidate *current_candidate_ = nullptr;
   std::atomic<bool> installing_{false};
   std::string current_caps_key_;
