@@ -68,6 +68,8 @@ enum {
 };
 
 enum { SIGNAL_DRAIN_POOL, N_SIGNALS };
+
+static const guint kDefaultAcquireTimeoutMs = 1000;
 static guint signals[N_SIGNALS];
 
 static GstStaticPadTemplate sink_template =
@@ -134,6 +136,7 @@ static gboolean src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
 
 static void gst_va_pool_enc_init(GstVaPoolEnc *self) {
   self->config = new vapoolenc::SlotConfig();
+  self->config->acquire.acquire_timeout = std::chrono::milliseconds(kDefaultAcquireTimeoutMs);
   self->sinkpad = gst_ghost_pad_new_no_target_from_template(
       "sink", gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), "sink"));
   self->srcpad = gst_ghost_pad_new_no_target_from_template(
@@ -438,7 +441,7 @@ static void gst_va_pool_enc_class_init(GstVaPoolEncClass *klass) {
                         "Milliseconds to wait for a session to be released at max-sessions; "
                         "then device=auto falls back to software and a fixed device fails "
                         "negotiation.",
-                        0, G_MAXINT, 1000, rw));
+                        0, G_MAXINT, kDefaultAcquireTimeoutMs, rw));
   g_object_class_install_property(
       gobject_class, PROP_MAX_IDLE,
       g_param_spec_uint("max-idle", "Maximum idle sessions",

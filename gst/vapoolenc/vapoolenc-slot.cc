@@ -250,7 +250,10 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
     }
     installing_ = true;
     install(std::move(acquired.session));
-    bool ok = gst_pad_event_default(pad, parent, GST_EVENT(gst_event_ref(ev.get())));
+    // A refused sticky event still "succeeds" for the pusher (it stays stored for a retry), so
+    // check that the encoder really took the caps.
+    bool ok = gst_pad_event_default(pad, parent, GST_EVENT(gst_event_ref(ev.get()))) &&
+              encoder_has_caps(caps);
     installing_ = false;
     if (ok) {
       force_keyframe();
@@ -281,6 +284,12 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
                             : ""),
              limit_hit);
   return false;
+}
+
+bool EncoderSlot::encoder_has_caps(GstCaps *caps) {
+  auto sink = ObjectRef<GstPad>::adopt(gst_element_get_static_pad(current_->element(), "sink"));
+  auto current = MiniRef<GstCaps>::adopt(gst_pad_get_current_caps(sink.get()));
+  return current && (!caps || gst_caps_is_equal(current.get(), caps));
 }
 
 bool EncoderSlot::sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
@@ -421,7 +430,7 @@ bool EncoderSlot::on_child_error(GstMessage *message) {
   return true;
 }
 
-GstFlowReturn EncoderSlot::failover(const std::string &reason) {
+GstFlowReturn EncoderSlot::failover(const std::string reason) {
   const Candidate *sw = selection_.software();
   const std::string from = current_->key().factory;
   uint64_t lost_before;
@@ -450,7 +459,7 @@ GstFlowReturn EncoderSlot::failover(const std::string &reason) {
   }
   current_candidate_ = sw;
   install(std::move(acquired.session));
-  if (!force_keyframe()) {
+  if (!force_keyframe() || !encoder_has_caps(nullptr)) {
     post_error("failover failed",
                from + " failed (" + reason + ") and " + sw->factory + " refused the input caps",
                false);
@@ -483,7 +492,12 @@ GstFlowReturn EncoderSlot::chain(GstPad *pad, GstObject *parent, GstBuffer *buff
     pending = failover_pending_;
   }
   if (pending && can_failover()) {
-    GstFlowReturn r = failover(failure_reason_);
+    std::string reason;
+    {
+      std::lock_guard<std::mutex> guard(lock_);
+      reason = failure_reason_.empty() ? "encoder error" : failure_reason_;
+    }
+    GstFlowReturn r = failover(reason);
     if (r != GST_FLOW_OK) {
       gst_buffer_unref(buffer);
       return r;

@@ -65,7 +65,10 @@ class EncoderSlot {
   bool can_failover();
   // Leaves a session ready to park: PAUSED, no frames, no stream state.
   static void reset_for_parking(GstElement *element, bool hardware);
-  GstFlowReturn failover(const std::string &reason);
+  // By value: the reason usually comes from failure_reason_, which failover() clears.
+  GstFlowReturn failover(const std::string reason);
+  // Whether the installed encoder's sink pad holds `caps` (any caps when nullptr).
+  bool encoder_has_caps(GstCaps *caps);
   GstCaps *allowed_caps();
   void post_error(const char *summary, const std::string &detail, bool busy);
   static GstPadProbeReturn on_output(GstPad *pad, GstPadProbeInfo *info, gpointer self);

@@ -903,6 +903,41 @@ GST_START_TEST(test_max_sessions_fallback_after_timeout) {
 }
 GST_END_TEST;
 
+// The hardware itself refuses a session (its budget is exhausted, as a driver out of contexts
+// refuses vaCreateContext): device=auto falls back to software without an error on the bus; a
+// fixed device fails with the encoder's own error.
+GST_START_TEST(test_hardware_refuses_session) {
+  GstElement *hw = fake_hw();
+  g_object_set(hw, "session-budget", 1, nullptr);
+  GstElement *a = prerolled("hardware-factories=fakehwenc probe=entrypoints");
+  wait_prerolled(a);
+  GstElement *b = prerolled("hardware-factories=fakehwenc probe=entrypoints");
+  wait_prerolled(b);
+  EXPECT_STR(get_str(a, "enc", "encoder"), "fakehwenc");
+  EXPECT_STR(get_str(b, "enc", "encoder"), "x264enc");
+  fail_unless_equals_uint64(stat_u64(b, "fallbacks"), 1);
+  GstMessage *err = pop(b, GST_MESSAGE_ERROR, 0);
+  fail_unless(err == nullptr, "the refused hardware session's error must not reach the bus");
+  guint64 refused = 0;
+  g_object_get(hw, "sessions-refused", &refused, nullptr);
+  fail_unless_equals_uint64(refused, 1);
+
+  GstElement *c = prerolled("device=va hardware-factories=fakehwenc probe=entrypoints");
+  err = pop(c, GST_MESSAGE_ERROR);
+  fail_unless(err != nullptr);
+  GError *e = nullptr;
+  gst_message_parse_error(err, &e, nullptr);
+  fail_unless(strstr(e->message, "session budget of 1 exhausted") != nullptr, "%s", e->message);
+  g_error_free(e);
+  gst_message_unref(err);
+  for (GstElement *p : {a, b, c}) {
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+  }
+  gst_object_unref(hw);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_max_sessions_fixed_device_error) {
   const std::string props =
       "device=va hardware-factories=fakehwenc max-sessions=1 acquire-timeout=100";
@@ -1222,6 +1257,7 @@ static Suite *vapoolenc_suite() {
   tcase_add_test(tc, test_caps_change_and_flush_mid_stream);
   tcase_add_test(tc, test_max_sessions_fallback_after_timeout);
   tcase_add_test(tc, test_max_sessions_fixed_device_error);
+  tcase_add_test(tc, test_hardware_refuses_session);
   tcase_add_test(tc, test_max_sessions_released_within_timeout);
   tcase_add_test(tc, test_idle_expiry_core);
   tcase_add_test(tc, test_idle_expiry_element);
