@@ -15,6 +15,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "vapoolenc-display.h"
@@ -1048,6 +1049,59 @@ GST_START_TEST(test_idle_expiry_core) {
 }
 GST_END_TEST;
 
+// Several threads acquiring and releasing sessions of three keys under max-sessions=2: the
+// limit holds at every moment, nothing is lost, everything is destroyed at shutdown.
+GST_START_TEST(test_pool_concurrent_stress) {
+  SessionPool pool;
+  const unsigned kMax = 2;
+  const int kThreads = 4, kRounds = 60;
+  std::atomic<int> holding{0}, peak{0}, limit_failures{0}, over_limit{0};
+  auto make_identity = [](const SessionKey &) {
+    Created c;
+    c.element = GST_ELEMENT(gst_object_ref_sink(gst_element_factory_make("identity", nullptr)));
+    gst_element_set_state(c.element, GST_STATE_PAUSED);
+    return c;
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kRounds; r++) {
+        SessionKey key{"identity", "", "caps" + std::to_string((t + r) % 3), "s"};
+        auto a = pool.acquire(key, AcquireLimits{kMax, std::chrono::seconds(20)}, make_identity);
+        if (!a.session) {
+          limit_failures++;
+          continue;
+        }
+        // live + parked of the (one) group never exceeds the limit.
+        PoolStats snap = pool.stats();
+        if (snap.active + snap.parked > kMax)
+          over_limit++;
+        int now = ++holding;
+        int seen = peak.load();
+        while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+        }
+        --holding;
+        pool.release(std::move(a.session), ParkLimits{1, GST_CLOCK_TIME_NONE});
+      }
+    });
+  }
+  for (auto &th : threads)
+    th.join();
+  fail_unless_equals_int(limit_failures, 0);
+  fail_unless_equals_int(over_limit, 0);
+  fail_unless(peak <= static_cast<int>(kMax), "peak %d sessions held", peak.load());
+  PoolStats st = pool.stats();
+  fail_unless_equals_uint64(st.created + st.reused, kThreads * kRounds);
+  fail_unless_equals_int(st.active, 0);
+  fail_unless(st.parked <= kMax);
+  pool.shutdown();
+  st = pool.stats();
+  fail_unless_equals_uint64(st.destroyed, st.created);
+  fail_unless_equals_int(st.parked, 0);
+  fail_unless_equals_uint64(st.cleanup_failures, 0);
+}
+GST_END_TEST;
+
 // The same through the element, with the test clock installed as the pool clock.
 GST_START_TEST(test_idle_expiry_element) {
   GstClock *clock = gst_test_clock_new_with_start_time(0);
@@ -1260,6 +1314,7 @@ static Suite *vapoolenc_suite() {
   tcase_add_test(tc, test_hardware_refuses_session);
   tcase_add_test(tc, test_max_sessions_released_within_timeout);
   tcase_add_test(tc, test_idle_expiry_core);
+  tcase_add_test(tc, test_pool_concurrent_stress);
   tcase_add_test(tc, test_idle_expiry_element);
   tcase_add_test(tc, test_failover_mid_stream);
   tcase_add_test(tc, test_error_unknown_codec);
