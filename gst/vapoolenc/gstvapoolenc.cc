@@ -151,6 +151,11 @@ static void gst_va_pool_enc_init(GstVaPoolEnc *self) {
   self->slot = new vapoolenc::EncoderSlot(GST_BIN(self), self->sinkpad, self->srcpad);
 }
 
+static void gst_va_pool_enc_dispose(GObject *object) {
+  GST_VA_POOL_ENC(object)->slot->dispose();
+  G_OBJECT_CLASS(gst_va_pool_enc_parent_class)->dispose(object);
+}
+
 static void gst_va_pool_enc_finalize(GObject *object) {
   GstVaPoolEnc *self = GST_VA_POOL_ENC(object);
   delete self->slot;
@@ -366,6 +371,7 @@ static void gst_va_pool_enc_class_init(GstVaPoolEncClass *klass) {
 
   gobject_class->set_property = gst_va_pool_enc_set_property;
   gobject_class->get_property = gst_va_pool_enc_get_property;
+  gobject_class->dispose = gst_va_pool_enc_dispose;
   gobject_class->finalize = gst_va_pool_enc_finalize;
   element_class->change_state = gst_va_pool_enc_change_state;
   bin_class->handle_message = gst_va_pool_enc_handle_message;

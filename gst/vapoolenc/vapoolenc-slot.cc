@@ -24,9 +24,11 @@ EncoderSlot::EncoderSlot(GstBin *bin, GstPad *sink_ghost, GstPad *src_ghost)
       on_output, this, nullptr);
 }
 
-EncoderSlot::~EncoderSlot() {
+EncoderSlot::~EncoderSlot() = default;
+
+void EncoderSlot::dispose() {
   // A bin disposed while still holding a session (never taken through PAUSED->READY): the
-  // session is destroyed, not parked.
+  // session is destroyed, not parked. Runs before the bin drops its pads and children.
   if (current_) {
     SessionPtr s = uninstall();
     gst_element_set_state(s->element(), GST_STATE_NULL);

@@ -43,6 +43,8 @@ class EncoderSlot {
   bool prepare(const SlotConfig &config, std::string *error);
   // PAUSED->READY, after the sink ghost pad was deactivated: the session goes back to the pool.
   void release();
+  // From the bin's dispose, while its pads still exist.
+  void dispose();
 
   // Sink ghost pad functions (streaming thread).
   bool sink_event(GstPad *pad, GstObject *parent, GstEvent *event);
