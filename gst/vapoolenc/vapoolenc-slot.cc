@@ -24,9 +24,11 @@ EncoderSlot::EncoderSlot(GstBin *bin, GstPad *sink_ghost, GstPad *src_ghost)
       on_output, this, nullptr);
 }
 
-EncoderSlot::~EncoderSlot() {
+EncoderSlot::~EncoderSlot() = default;
+
+void EncoderSlot::dispose() {
   // A bin disposed while still holding a session (never taken through PAUSED->READY): the
-  // session is destroyed, not parked.
+  // session is destroyed, not parked. Runs before the bin drops its pads and children.
   if (current_) {
     SessionPtr s = uninstall();
     gst_element_set_state(s->element(), GST_STATE_NULL);
@@ -153,11 +155,13 @@ void EncoderSlot::install(SessionPtr session) {
   acquired_at_ = std::chrono::steady_clock::now();
   first_out_pending_ = true;
   current_ = std::move(session);
+  has_encoder_ = true;
 }
 
 SessionPtr EncoderSlot::uninstall() {
   gst_ghost_pad_set_target(GST_GHOST_PAD(sink_ghost_), nullptr);
   gst_ghost_pad_set_target(GST_GHOST_PAD(src_ghost_), nullptr);
+  has_encoder_ = false;
   SessionPtr s = std::move(current_);
   GstElement *e = s->element();
   gst_object_ref(e);  // the session's own reference stays; this one covers the removal
@@ -249,12 +253,11 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
     }
     installing_ = true;
     install(std::move(acquired.session));
-    bool ok = gst_pad_event_default(pad, parent, GST_EVENT(gst_event_ref(ev.get())));
+    // A refused sticky event still "succeeds" for the pusher (it stays stored for a retry), so
+    // check that the encoder really took the caps.
+    bool ok = gst_pad_event_default(pad, parent, GST_EVENT(gst_event_ref(ev.get()))) &&
+              encoder_has_caps(caps);
     installing_ = false;
-    // A sticky caps event counts as sent once stored on the pad, even when the encoder refused
-    // it (the refusal shows as not-negotiated at the first buffer). VA encoders refuse here
-    // when the driver cannot create a context: check that the encoder took the caps.
-    ok = ok && encoder_took_caps(caps);
     if (ok) {
       force_keyframe();
       if (!c.hardware() && had_hardware) {
@@ -291,10 +294,10 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
   return false;
 }
 
-bool EncoderSlot::encoder_took_caps(GstCaps *caps) {
+bool EncoderSlot::encoder_has_caps(GstCaps *caps) {
   auto sink = ObjectRef<GstPad>::adopt(gst_element_get_static_pad(current_->element(), "sink"));
   auto current = MiniRef<GstCaps>::adopt(gst_pad_get_current_caps(sink.get()));
-  return current && gst_caps_is_equal(current.get(), caps);
+  return current && (!caps || gst_caps_is_equal(current.get(), caps));
 }
 
 // A VA encoder that refuses caps its template accepts has, as a rule, failed to create its
@@ -321,12 +324,12 @@ bool EncoderSlot::sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
     case GST_EVENT_CAPS:
       return handle_caps(pad, parent, event);
     case GST_EVENT_EOS:
-      if (!current_)  // nothing was ever encoded: EOS still reaches downstream
+      if (!has_encoder_)  // nothing was ever encoded: EOS still reaches downstream
         return gst_pad_push_event(src_ghost_, event);
       break;
     case GST_EVENT_FLUSH_START:
     case GST_EVENT_FLUSH_STOP:
-      if (!current_)
+      if (!has_encoder_)
         return gst_pad_push_event(src_ghost_, event);
       break;
     default:
@@ -335,7 +338,7 @@ bool EncoderSlot::sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   bool sticky = GST_EVENT_IS_STICKY(event);
   bool ok = gst_pad_event_default(pad, parent, event);
   // Without an encoder yet, sticky events wait on the internal pad for the session.
-  return ok || (sticky && !current_);
+  return ok || (sticky && !has_encoder_);
 }
 
 // Puts the formats of `preferred` first in `caps` (takes both).
@@ -384,7 +387,7 @@ GstCaps *EncoderSlot::allowed_caps() {
 }
 
 bool EncoderSlot::sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
-  if (current_ && GST_QUERY_TYPE(query) == GST_QUERY_CAPS) {
+  if (has_encoder_ && GST_QUERY_TYPE(query) == GST_QUERY_CAPS) {
     // Installing an encoder relinks the ghost pad, which makes upstream renegotiate: keep the
     // current format first so it does not wander to another one (and another session key).
     if (!gst_pad_query_default(pad, parent, query))
@@ -398,7 +401,7 @@ bool EncoderSlot::sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
     }
     return true;
   }
-  if (current_ || !prepared_)
+  if (has_encoder_ || !prepared_)
     return gst_pad_query_default(pad, parent, query);
   switch (GST_QUERY_TYPE(query)) {
     case GST_QUERY_CAPS: {
@@ -425,7 +428,7 @@ bool EncoderSlot::sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
 }
 
 bool EncoderSlot::src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
-  if (!current_ && GST_QUERY_TYPE(query) == GST_QUERY_LATENCY)
+  if (!has_encoder_ && GST_QUERY_TYPE(query) == GST_QUERY_LATENCY)
     return gst_pad_peer_query(sink_ghost_, query);  // not encoding yet: upstream's latency
   return gst_pad_query_default(pad, parent, query);
 }
@@ -454,7 +457,7 @@ bool EncoderSlot::on_child_error(GstMessage *message) {
   return true;
 }
 
-GstFlowReturn EncoderSlot::failover(const std::string &reason) {
+GstFlowReturn EncoderSlot::failover(const std::string reason) {
   const Candidate *sw = selection_.software();
   const std::string from = current_->key().factory;
   uint64_t lost_before;
@@ -483,7 +486,7 @@ GstFlowReturn EncoderSlot::failover(const std::string &reason) {
   }
   current_candidate_ = sw;
   install(std::move(acquired.session));
-  if (!force_keyframe()) {
+  if (!force_keyframe() || !encoder_has_caps(nullptr)) {
     post_error("failover failed",
                from + " failed (" + reason + ") and " + sw->factory + " refused the input caps",
                false);
@@ -516,7 +519,12 @@ GstFlowReturn EncoderSlot::chain(GstPad *pad, GstObject *parent, GstBuffer *buff
     pending = failover_pending_;
   }
   if (pending && can_failover()) {
-    GstFlowReturn r = failover(failure_reason_);
+    std::string reason;
+    {
+      std::lock_guard<std::mutex> guard(lock_);
+      reason = failure_reason_.empty() ? "encoder error" : failure_reason_;
+    }
+    GstFlowReturn r = failover(reason);
     if (r != GST_FLOW_OK) {
       gst_buffer_unref(buffer);
       return r;

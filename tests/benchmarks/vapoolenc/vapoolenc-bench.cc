@@ -6,9 +6,12 @@
 //     descriptor count, thread count and RSS sampled from /proc after every session.
 //
 //   bench-vapoolenc [--reps N] [--sessions N] [--delay-ms N]
+// VAPOOLENC_BENCH_POOLED replaces the pooled encoder description (it must name the encoder
+// element "enc"), to compare variants.
 #include <gst/gst.h>
 
 #include <dirent.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <atomic>
@@ -158,7 +161,10 @@ int main(int argc, char **argv) {
       "videotestsrc num-buffers=10 ! video/x-raw,format=I420,width=640,height=360,"
       "framerate=30/1 ! ";
   const std::string sink = " ! fakesink sync=false";
-  const std::string pooled = src + "vapoolenc name=enc hardware-factories=fakehwenc" + sink;
+  std::string pooled = src + "vapoolenc name=enc hardware-factories=fakehwenc" + sink;
+  if (const char *e =
+          std::getenv("VAPOOLENC_BENCH_POOLED"))  // e.g. "vapoolenc name=enc device=software"
+    pooled = src + e + sink;
 
   std::printf("vapoolenc benchmark: %d repetitions, fakehwenc creation delay %d ms, 640x360 I420\n",
               reps, delay_ms);
@@ -190,7 +196,7 @@ int main(int argc, char **argv) {
   // Churn: ours, then the anchor (a fresh x264enc pipeline per session, no pool) on the same
   // input, so GStreamer's own per-pipeline allocation trend is visible next to ours.
   struct Series {
-    std::vector<double> fds, threads, rss;
+    std::vector<double> fds, threads, rss, heap;
   };
   auto churn = [&](const std::string &desc) {
     Series s;
@@ -199,6 +205,8 @@ int main(int argc, char **argv) {
       s.fds.push_back(fd_count());
       s.threads.push_back(static_cast<double>(status_field("Threads:")));
       s.rss.push_back(static_cast<double>(status_field("VmRSS:")));
+      // malloc's bytes in use: a sharper leak signal than RSS (no page or arena effects).
+      s.heap.push_back(static_cast<double>(mallinfo2().uordblks) / 1024.0);
     }
     return s;
   };
@@ -226,6 +234,10 @@ int main(int argc, char **argv) {
         "    RSS:         first %.0f KiB last %.0f KiB  slope %+.3f KiB per session "
         "(least squares %+.3f)\n",
         s.rss.front(), s.rss.back(), theil_sen(s.rss), ols(s.rss));
+    std::printf(
+        "    heap in use: first %.0f KiB last %.0f KiB  slope %+.3f KiB per session "
+        "(least squares %+.3f)\n",
+        s.heap.front(), s.heap.back(), theil_sen(s.heap), ols(s.heap));
   };
   report("vapoolenc (pooled fakehwenc):", ours);
   report("anchor, fresh x264enc pipeline per session (no pool):", anchor);

@@ -10,7 +10,8 @@
  *   caps after READY and destroyed on PAUSED->READY, like the va encoders; the budget+1th
  *   session is refused with an error, as an exhausted driver refuses vaCreateContext;
  * - a session-creation delay (real time) modelling context creation cost;
- * - failure injection: refuse to open (NULL->READY fails), or fail after N frames per session.
+ * - failure injection: refuse to open (NULL->READY fails), fail after N frames per session,
+ *   or refuse to close (READY->NULL fails, to exercise cleanup-failure handling).
  *
  * The fault and budget properties are process-wide (they apply to every instance, so a test
  * can configure the encoders vapoolenc creates); defaults come from the environment variables
@@ -43,6 +44,7 @@ std::atomic<guint> g_budget{0};  // 0: unlimited
 std::atomic<guint> g_creation_delay_ms{0};
 std::atomic<bool> g_fail_open{false};
 std::atomic<guint> g_fail_after{0};  // 0: never
+std::atomic<bool> g_fail_close{false};
 std::atomic<guint> g_live{0};
 std::atomic<guint64> g_created{0};
 std::atomic<guint64> g_refused{0};
@@ -76,6 +78,7 @@ enum {
   PROP_CREATION_DELAY,
   PROP_FAIL_OPEN,
   PROP_FAIL_AFTER,
+  PROP_FAIL_CLOSE,
   PROP_LIVE_SESSIONS,
   PROP_SESSIONS_CREATED,
   PROP_SESSIONS_REFUSED,
@@ -159,6 +162,11 @@ static GstStateChangeReturn change_state(GstElement *element, GstStateChange tra
                       ("fakehwenc: simulated failure to open the device"), (nullptr));
     return GST_STATE_CHANGE_FAILURE;
   }
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL && g_fail_close) {
+    GST_ELEMENT_ERROR(self, RESOURCE, CLOSE, ("fakehwenc: simulated failure to close the device"),
+                      (nullptr));
+    return GST_STATE_CHANGE_FAILURE;
+  }
   GstStateChangeReturn ret =
       GST_ELEMENT_CLASS(gst_fake_hw_enc_parent_class)->change_state(element, transition);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
@@ -222,6 +230,9 @@ static void set_property(GObject *object, guint prop_id, const GValue *value, GP
     case PROP_FAIL_AFTER:
       g_fail_after = g_value_get_uint(value);
       break;
+    case PROP_FAIL_CLOSE:
+      g_fail_close = g_value_get_boolean(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -251,6 +262,9 @@ static void get_property(GObject *object, guint prop_id, GValue *value, GParamSp
       break;
     case PROP_FAIL_AFTER:
       g_value_set_uint(value, g_fail_after);
+      break;
+    case PROP_FAIL_CLOSE:
+      g_value_set_boolean(value, g_fail_close);
       break;
     case PROP_LIVE_SESSIONS:
       g_value_set_uint(value, g_live);
@@ -315,6 +329,11 @@ static void gst_fake_hw_enc_class_init(GstFakeHwEncClass *klass) {
                         "Process-wide: each session fails on the frame after this many (0: "
                         "never).",
                         0, G_MAXINT, 0, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_FAIL_CLOSE,
+      g_param_spec_boolean("fail-close", "Fail close",
+                           "Process-wide: refuse to close (READY->NULL fails) while set.", FALSE,
+                           rw));
   g_object_class_install_property(
       gobject_class, PROP_LIVE_SESSIONS,
       g_param_spec_uint("live-sessions", "Live sessions",
