@@ -138,8 +138,8 @@ GST_START_TEST(test_va_roundtrip_bit_exact) {
 GST_END_TEST;
 
 // ---------------------------------------------------------------------------------------
-// 200 sequential sessions with a plain encoder per session, then the same 200 through
-// vapoolenc, with the modelled context cost (VASIM_CONTEXT_DELAY_MS, 20 ms unless
+// 200 sequential sessions through vapoolenc, then the same 200 with a plain encoder per
+// session, with the modelled context cost (VASIM_CONTEXT_DELAY_MS, 20 ms unless
 // VASIM_TEST_CONTEXT_DELAY_MS says otherwise). Figures on VAPOOLENC-VA-* lines.
 
 struct Figures {
@@ -152,9 +152,7 @@ struct Figures {
 
 const guint kSessions = 200;
 
-// `surfaces_one`: the most surfaces one session of the encoder holds (the peak of the plain
-// run, where one session lives at a time; gstreamer-vaapi's count varies by one with timing).
-Figures pool_sessions(const char *device, long delay_ms, gint32 surfaces_one) {
+Figures pool_sessions(const char *device, long delay_ms) {
   const std::string node = node_path();
   Counts counts;
   Figures f;
@@ -181,8 +179,8 @@ Figures pool_sessions(const char *device, long delay_ms, gint32 surfaces_one) {
       const vasim_counts c = counts.now();
       fail_unless(c.contexts <= gint32(st.active + st.parked), "session %u: %d contexts, pool %u",
                   i, c.contexts, st.active + st.parked);
-      fail_unless(c.surfaces <= surfaces_one * gint32(st.active + st.parked),
-                  "session %u: %d surfaces > %d per session", i, c.surfaces, surfaces_one);
+      // Surfaces: the pool holds one session here (asserted above) throughout, so the run's
+      // peak must be what one session of this encoder holds: checked against the plain run.
     }
     const auto stop_start = std::chrono::steady_clock::now();
     stop(p);
@@ -197,7 +195,6 @@ Figures pool_sessions(const char *device, long delay_ms, gint32 surfaces_one) {
     if (counts.available()) {
       const vasim_counts c = counts.now();
       fail_unless_equals_int(c.contexts, 1);
-      fail_unless(c.surfaces <= surfaces_one, "parked: %d surfaces > %d", c.surfaces, surfaces_one);
     }
   }
   const PoolStats st = pool_stats();
@@ -210,8 +207,6 @@ Figures pool_sessions(const char *device, long delay_ms, gint32 surfaces_one) {
     fail_unless_equals_int(f.driver.contexts_created,
                            contexts_for_pooled_sessions(device, kSessions));
     fail_unless_equals_int(f.driver.peak_contexts, 1);
-    fail_unless(f.driver.peak_surfaces <= surfaces_one, "peak %d surfaces > %d",
-                f.driver.peak_surfaces, surfaces_one);
     fail_unless_equals_int(f.driver.frames_encoded, 3 * kSessions);
     fail_unless_equals_int(f.driver.leaked_at_terminate, 0);
   }
@@ -276,8 +271,13 @@ void sessions_pool_vs_plain(const char *device) {
   if (!real_va())
     g_setenv("VASIM_CONTEXT_DELAY_MS", std::to_string(delay_ms).c_str(), TRUE);
   probe(std::string("device=") + device);
-  const Figures plain = plain_sessions(factory);
-  const Figures pool = pool_sessions(device, delay_ms, plain.driver.peak_surfaces);
+  const Figures pool = pool_sessions(device, delay_ms);
+  const Figures plain = plain_sessions(pool.factory);
+  // With one session held at a time, the pool's surfaces peak at what one session holds: the
+  // plain run's peak (one session at a time, each on its own), which varies by one with timing
+  // for vaapih264enc.
+  fail_unless(pool.driver.peak_surfaces <= plain.driver.peak_surfaces, "pool %d > plain %d",
+              pool.driver.peak_surfaces, plain.driver.peak_surfaces);
   print_figures("POOL", device, delay_ms, pool, true);
   print_figures("PLAIN", device, delay_ms, plain, false);
   const PoolStats st = pool_stats();
