@@ -698,7 +698,7 @@ static void gst_bounded_queue_class_init(GstBoundedQueueClass *klass) {
   g_object_class_install_property(
       gobject_class, PROP_STATS,
       g_param_spec_boxed("stats", "Statistics",
-                         "Every counter and level above taken at one instant, so they always "
+                         "All the counters and levels, taken at one instant so that they always "
                          "add up (a boundedqueue-stats structure).",
                          GST_TYPE_STRUCTURE, ro));
 
