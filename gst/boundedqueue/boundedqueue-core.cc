@@ -253,6 +253,21 @@ EventResult Core::push_event(GstEvent *event) {
   EventResult r;
   Item item = Item::event(event);
   std::unique_lock<std::mutex> lk(mu_);
+  const GstEventType type = GST_EVENT_TYPE(event);
+  if (!flushing_ && (eos_ || srcresult_ == GST_FLOW_EOS)) {
+    // After EOS only a new stream (STREAM_START or SEGMENT) is accepted, as with queue.
+    if (type != GST_EVENT_STREAM_START && type != GST_EVENT_SEGMENT) {
+      r.accepted = false;
+      r.srcresult = GST_FLOW_EOS;
+      lk.unlock();
+      return r;
+    }
+    eos_ = false;
+    if (srcresult_ == GST_FLOW_EOS) {
+      srcresult_ = GST_FLOW_OK;  // the task had stopped after pushing EOS
+      r.restart_task = true;
+    }
+  }
   if (flushing_ || srcresult_ != GST_FLOW_OK) {
     r.srcresult = flushing_ ? GST_FLOW_FLUSHING : srcresult_;
     // A sticky event is stored on the pad anyway; refusing it would only add noise.
@@ -260,7 +275,7 @@ EventResult Core::push_event(GstEvent *event) {
     lk.unlock();
     return r;
   }
-  switch (GST_EVENT_TYPE(event)) {
+  switch (type) {
     case GST_EVENT_SEGMENT:
       gst_event_copy_segment(event, &segment_);
       have_segment_ = true;
@@ -421,6 +436,17 @@ void Core::set_srcresult(GstFlowReturn ret) {
   bump();
   sink_cv_.notify_all();
   query_cv_.notify_all();
+}
+
+bool Core::eos_pushed() {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (!store_.empty())
+    return false;  // a new stream is already queued behind the EOS: keep going
+  srcresult_ = GST_FLOW_EOS;
+  bump();
+  sink_cv_.notify_all();
+  query_cv_.notify_all();
+  return true;
 }
 
 GstFlowReturn Core::srcresult() const {

@@ -41,6 +41,7 @@ struct SinkResult {
 struct EventResult {
   bool accepted = true;
   GstFlowReturn srcresult = GST_FLOW_OK;  // why it was refused
+  bool restart_task = false;              // a new stream after EOS: start the task again
 };
 
 // One item taken by the source task, plus a drop burst that ended with it.
@@ -103,6 +104,9 @@ class Core {
   void query_answered(bool result);
   // A push downstream failed: remember why, so the sink side returns it upstream.
   void set_srcresult(GstFlowReturn ret);
+  // The task pushed EOS. True when it should stop (nothing queued behind the EOS); the
+  // source result is then EOS until a new stream or a flush.
+  bool eos_pushed();
   GstFlowReturn srcresult() const;
   bool eos() const;
 

@@ -194,8 +194,11 @@ static void gst_bounded_queue_loop(gpointer data) {
       GstEvent *event = GST_EVENT_CAST(p.item.release());
       const bool is_eos = GST_EVENT_TYPE(event) == GST_EVENT_EOS;
       gst_pad_push_event(self->srcpad, event);
-      if (is_eos)
-        ret = GST_FLOW_EOS;
+      if (is_eos && core.eos_pushed()) {
+        GST_DEBUG_OBJECT(self, "EOS pushed, pausing task");
+        gst_pad_pause_task(self->srcpad);
+        return;
+      }
       break;
     }
     case boundedqueue::Item::Kind::kQuery: {
@@ -264,6 +267,8 @@ static gboolean gst_bounded_queue_sink_event(GstPad *pad, GstObject *parent, Gst
 
   const bool is_eos = GST_EVENT_TYPE(event) == GST_EVENT_EOS;
   boundedqueue::EventResult r = core.push_event(event);
+  if (r.restart_task && gst_pad_is_active(self->srcpad))
+    gst_pad_start_task(self->srcpad, gst_bounded_queue_loop, self, nullptr);
   if (!r.accepted && is_eos && (r.srcresult == GST_FLOW_NOT_LINKED || r.srcresult < GST_FLOW_EOS))
     GST_ELEMENT_FLOW_ERROR(self, r.srcresult);
   return r.accepted;

@@ -1062,9 +1062,18 @@ GST_START_TEST(test_caps_change_in_order) {
   }
   // After EOS the element refuses data with EOS, and nothing is miscounted.
   fail_unless_equals_int(gst_harness_push(h, make_buf(6, false)), GST_FLOW_EOS);
+  fail_if(gst_harness_push_event(h, gst_event_new_tag(gst_tag_list_new_empty())));
   Stats s = element_stats(h->element);
   fail_unless_equals_uint64(s.in, 6);
   fail_unless_equals_uint64(s.out, 6);
+  // A new stream after EOS (STREAM_START, SEGMENT) restarts the flow, as with queue.
+  fail_unless(gst_harness_push_event(h, gst_event_new_stream_start("second")));
+  fail_unless(gst_harness_push_event(h, time_segment()));
+  fail_unless_equals_int(gst_harness_push(h, make_buf(7, false)), GST_FLOW_OK);
+  expect_seq(pull_ids(h, 1), "7");
+  s = element_stats(h->element);
+  fail_unless_equals_uint64(s.in, 7);
+  fail_unless_equals_uint64(s.out, 7);
   gst_harness_teardown(h);
 }
 GST_END_TEST;
