@@ -1,22 +1,10 @@
 #include "boundedqueue-core.h"
 
-#include <thread>
 #include <utility>
 
 namespace boundedqueue {
 
 namespace {
-
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
-// Spinning only pays when the other side can run at the same time.
-const bool kMultiCore = std::thread::hardware_concurrency() > 1;
 
 GstClockTime running_time(const GstSegment &seg, bool have_segment, GstClockTime ts) {
   if (!have_segment || seg.format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID(ts))
@@ -40,7 +28,6 @@ bool Core::set_bounds(const Bounds &b, bool allow_unbounded, SinkResult *out) {
     return false;
   policy_.set_bounds(b);
   policy_.shrink(store_, dropped);
-  bump();
   count_drops(dropped);
   SinkResult res;
   update_full(GST_CLOCK_TIME_NONE, &res);
@@ -62,7 +49,6 @@ Leaky Core::leaky() const {
 void Core::set_leaky(Leaky l) {
   std::lock_guard<std::mutex> lk(mu_);
   policy_.set_leaky(l);
-  bump();
   // A sink waiting for room under leaky=no re-evaluates under the new mode.
   if (sink_waiting_)
     sink_cv_.notify_one();
@@ -141,23 +127,6 @@ void Core::reset_counters() {
 
 // ---- helpers (mu_ held) ----
 
-bool Core::spin_for_change(std::unique_lock<std::mutex> &lk) {
-  if (!kMultiCore)
-    return false;
-  const std::uint64_t seen = version_.load(std::memory_order_relaxed);
-  lk.unlock();
-  bool changed = false;
-  for (int i = 0; i < kSpinIterations; ++i) {
-    if (version_.load(std::memory_order_relaxed) != seen) {
-      changed = true;
-      break;
-    }
-    cpu_relax();
-  }
-  lk.lock();
-  return changed || version_.load(std::memory_order_relaxed) != seen;
-}
-
 void Core::count_drops(const std::vector<Item> &dropped) {
   for (const Item &it : dropped) {
     ++dropped_count_;
@@ -195,14 +164,13 @@ void Core::maybe_request_keyframe(SinkResult *res) {
   }
 }
 
-void Core::wake_after_pop() {
+bool Core::room_after_pop() {
   if (full_) {
     full_ = policy_.full(store_);
     if (!full_)
       stall_.on_not_full();
   }
-  if (sink_waiting_ && !full_)
-    sink_cv_.notify_one();
+  return sink_waiting_ && !full_;
 }
 
 // ---- sink side ----
@@ -230,22 +198,22 @@ SinkResult Core::push_buffer(GstBuffer *buf, GstClockTime now) {
     a = policy_.admit(store_, item, dropped_);
     if (a != Admit::kWait)
       break;
-    if (!spin_for_change(lk)) {
-      sink_waiting_ = true;
-      blocked_cv_.notify_all();
-      sink_cv_.wait(lk);
-      sink_waiting_ = false;
-    }
+    sink_waiting_ = true;
+    blocked_cv_.notify_all();
+    sink_cv_.wait(lk);
+    sink_waiting_ = false;
   }
   ++in_;
-  bump();
   if (!dropped_.empty())
     count_drops(dropped_);
-  if (a == Admit::kEnqueued && src_waiting_)
-    src_cv_.notify_one();
+  const bool wake_src = a == Admit::kEnqueued && src_waiting_;
   update_full(now, &res);
   maybe_request_keyframe(&res);
-  release_dropped(lk, dropped_);
+  lk.unlock();
+  // Notified after unlocking, so the woken task does not run straight into our lock.
+  if (wake_src)
+    src_cv_.notify_one();
+  dropped_.clear();  // unrefs outside the lock; the capacity stays for the next drop
   return res;
 }
 
@@ -291,7 +259,6 @@ EventResult Core::push_event(GstEvent *event) {
       break;
   }
   store_.push_back(std::move(item));
-  bump();
   if (src_waiting_)
     src_cv_.notify_one();
   update_full(GST_CLOCK_TIME_NONE, nullptr);
@@ -307,7 +274,6 @@ bool Core::push_query(GstQuery *query) {
   query_done_ = false;
   query_in_flight_ = false;
   store_.push_back(Item::query(query));
-  bump();
   if (src_waiting_)
     src_cv_.notify_one();
   query_cv_.wait(lk, [this] {
@@ -332,7 +298,6 @@ bool Core::push_query(GstQuery *query) {
 void Core::set_flushing() {
   std::lock_guard<std::mutex> lk(mu_);
   flushing_ = true;
-  bump();
   src_cv_.notify_all();
   sink_cv_.notify_all();
   query_cv_.notify_all();
@@ -362,7 +327,6 @@ void Core::clear(bool keep_sticky) {
   for (Item &it : kept)
     store_.push_back(std::move(it));
   full_ = false;
-  bump();
   stall_.reset();
   policy_.reset();
   burst_buffers_ = 0;
@@ -376,7 +340,6 @@ void Core::clear(bool keep_sticky) {
 void Core::restart() {
   std::lock_guard<std::mutex> lk(mu_);
   flushing_ = false;
-  bump();
   eos_ = false;
   srcresult_ = GST_FLOW_OK;
 }
@@ -386,16 +349,13 @@ void Core::restart() {
 bool Core::pop(Popped &out) {
   std::unique_lock<std::mutex> lk(mu_);
   while (!flushing_ && srcresult_ == GST_FLOW_OK && store_.empty()) {
-    if (!spin_for_change(lk)) {
-      src_waiting_ = true;
-      src_cv_.wait(lk);
-      src_waiting_ = false;
-    }
+    src_waiting_ = true;
+    src_cv_.wait(lk);
+    src_waiting_ = false;
   }
   if (flushing_ || srcresult_ != GST_FLOW_OK)
     return false;
   out.item = store_.pop_front();
-  bump();
   bool close_burst = false;
   switch (out.item.kind()) {
     case Item::Kind::kBuffer:
@@ -418,7 +378,10 @@ bool Core::pop(Popped &out) {
   } else {
     out.burst_buffers = 0;
   }
-  wake_after_pop();
+  const bool wake_sink = room_after_pop();
+  lk.unlock();
+  if (wake_sink)
+    sink_cv_.notify_one();
   return true;
 }
 
@@ -433,7 +396,6 @@ void Core::query_answered(bool result) {
 void Core::set_srcresult(GstFlowReturn ret) {
   std::lock_guard<std::mutex> lk(mu_);
   srcresult_ = ret;
-  bump();
   sink_cv_.notify_all();
   query_cv_.notify_all();
 }
@@ -443,7 +405,6 @@ bool Core::eos_pushed() {
   if (!store_.empty())
     return false;  // a new stream is already queued behind the EOS: keep going
   srcresult_ = GST_FLOW_EOS;
-  bump();
   sink_cv_.notify_all();
   query_cv_.notify_all();
   return true;

@@ -123,16 +123,8 @@ class Core {
   void count_drops(const std::vector<Item> &dropped);
   void update_full(GstClockTime now, SinkResult *res);
   void maybe_request_keyframe(SinkResult *res);
-  void wake_after_pop();
-  // Before sleeping on a condition variable: releases the lock and spins briefly for the
-  // other side to change the store (cheaper than a sleep and a wake-up on a multi-core
-  // machine when the other thread is running). Returns with the lock held; true when
-  // something changed, so the caller re-checks instead of sleeping.
-  bool spin_for_change(std::unique_lock<std::mutex> &lk);
-  void bump() {
-    version_.store(version_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
-  static constexpr int kSpinIterations = 200;
+  // After a pop (mu_ held): updates the full state; true when a waiting sink has room now.
+  bool room_after_pop();
 
   mutable std::mutex mu_;
   std::condition_variable src_cv_;      // source task waits for an item
@@ -140,9 +132,6 @@ class Core {
   std::condition_variable query_cv_;    // sink waits for a query answer
   std::condition_variable blocked_cv_;  // a sink started waiting (tests observe it)
   bool src_waiting_ = false;
-  // Bumped (under mu_) at every change of the store or stream state; read without the lock
-  // while spinning.
-  std::atomic<std::uint64_t> version_{0};
   bool sink_waiting_ = false;
 
   Store store_;
