@@ -1183,7 +1183,7 @@ GopRun run_gop_pipeline(bool gop_aware, bool request_keyframe) {
       "bframes=0 ! boundedqueue name=q max-size-buffers=3 leaky=downstream request-keyframe=" +
       std::string(request_keyframe ? "true" : "false") +
       " gop-aware=" + std::string(gop_aware ? "true" : "false") +
-      " ! identity name=slow sleep-time=4000 ! avdec_h264 name=dec output-corrupt=false "
+      " ! identity name=slow sleep-time=8000 ! avdec_h264 name=dec output-corrupt=false "
       "max-threads=1 ! fakesink name=sink sync=false";
   GError *err = nullptr;
   GstElement *pipe = gst_parse_launch(desc.c_str(), &err);
