@@ -270,7 +270,6 @@ bool Core::push_query(GstQuery *query) {
   std::unique_lock<std::mutex> lk(mu_);
   if (flushing_ || srcresult_ != GST_FLOW_OK)
     return false;
-  query_ = query;
   query_done_ = false;
   query_in_flight_ = false;
   store_.push_back(Item::query(query));
@@ -289,7 +288,6 @@ bool Core::push_query(GstQuery *query) {
       }
     }
   }
-  query_ = nullptr;
   return result;
 }
 

@@ -148,7 +148,6 @@ class Core {
   GstFlowReturn srcresult_ = GST_FLOW_FLUSHING;
   GstSegment segment_;  // last SEGMENT seen on the sink side
   bool have_segment_ = false;
-  GstQuery *query_ = nullptr;  // serialized query waiting or in flight (borrowed)
   bool query_done_ = false;
   bool query_in_flight_ = false;
   bool query_result_ = false;

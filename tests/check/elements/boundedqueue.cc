@@ -974,6 +974,48 @@ GST_START_TEST(test_latency_query) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_serialized_query) {
+  GstHarness *h = new_harness("max-size-buffers=2 leaky=downstream");
+  GstCaps *caps = gst_caps_from_string("video/x-raw,format=GRAY8,width=10,height=10");
+  // Answered downstream by the task, in order with the data.
+  GstQuery *q = gst_query_new_allocation(caps, TRUE);
+  fail_unless(gst_pad_peer_query(h->srcpad, q));
+  gst_query_unref(q);
+
+  SrcBlocker blocker(h->element);
+  gst_harness_push(h, make_buf(0, false));
+  fail_unless(blocker.wait_blocked());
+  gst_harness_push(h, make_buf(1, false));
+  gboolean res = FALSE;
+  q = gst_query_new_allocation(caps, TRUE);
+  std::thread asker([&] { res = gst_pad_peer_query(h->srcpad, q); });
+  // The query waits behind buffer 1 (never dropped, never overtaking) until the task runs.
+  blocker.release();
+  asker.join();
+  fail_unless(res);
+  gst_query_unref(q);
+  expect_seq(pull_ids(h, 2), "0 1");
+
+  // A flush while a query waits: the query fails, nothing is left pointing at it.
+  SrcBlocker blocker2(h->element);
+  gst_harness_push(h, make_buf(2, false));
+  fail_unless(blocker2.wait_blocked());
+  res = TRUE;
+  q = gst_query_new_allocation(caps, TRUE);
+  std::thread asker2([&] { res = gst_pad_peer_query(h->srcpad, q); });
+  // Whether the query is still queued or not yet in when the flush starts, it fails.
+  fail_unless(gst_harness_push_event(h, gst_event_new_flush_start()));
+  asker2.join();
+  fail_if(res);
+  gst_query_unref(q);
+  blocker2.release();
+  fail_unless(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+  element_stats(h->element);
+  gst_caps_unref(caps);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_flush) {
   GstHarness *h = new_harness("max-size-buffers=5 leaky=downstream");
   SrcBlocker blocker(h->element);
@@ -1299,6 +1341,7 @@ static Suite *boundedqueue_suite(void) {
   tcase_add_test(element, test_stall_timeout_testclock);
   tcase_add_test(element, test_bounds_change_while_playing);
   tcase_add_test(element, test_latency_query);
+  tcase_add_test(element, test_serialized_query);
   tcase_add_test(element, test_flush);
   tcase_add_test(element, test_caps_change_in_order);
   tcase_add_test(element, test_flush_on_eos_element);
