@@ -187,6 +187,7 @@ SinkResult Core::push_buffer(GstBuffer *buf, GstClockTime now) {
       end = running_time(segment_, have_segment_, ts + GST_BUFFER_DURATION(buf));
     item = Item::buffer(buf, start, end);
   }
+  const bool item_timed = item.timed();
   Admit a;
   for (;;) {
     if (flushing_ || srcresult_ != GST_FLOW_OK || eos_) {
@@ -204,6 +205,13 @@ SinkResult Core::push_buffer(GstBuffer *buf, GstClockTime now) {
     sink_waiting_ = false;
   }
   ++in_;
+  if (G_UNLIKELY(!item_timed) && !warned_untimed_) {
+    const Bounds &b = policy_.bounds();
+    if (b.buffers == 0 && b.bytes == 0) {
+      warned_untimed_ = true;
+      res.warn_untimed = true;
+    }
+  }
   if (!dropped_.empty())
     count_drops(dropped_);
   const bool wake_src = a == Admit::kEnqueued && src_waiting_;
@@ -325,6 +333,7 @@ void Core::clear(bool keep_sticky) {
   for (Item &it : kept)
     store_.push_back(std::move(it));
   full_ = false;
+  warned_untimed_ = false;
   stall_.reset();
   policy_.reset();
   burst_buffers_ = 0;

@@ -36,6 +36,9 @@ struct SinkResult {
   GstFlowReturn flow = GST_FLOW_OK;
   bool request_keyframe = false;
   GstClockTime arm_stall_at = GST_CLOCK_TIME_NONE;
+  // max-size-time is the only bound and a buffer without a running time came in: nothing
+  // bounds the queue for such a stream. Reported once per start/flush.
+  bool warn_untimed = false;
 };
 
 struct EventResult {
@@ -145,6 +148,7 @@ class Core {
   bool flushing_ = true;
   bool eos_ = false;
   bool full_ = false;
+  bool warned_untimed_ = false;
   GstFlowReturn srcresult_ = GST_FLOW_FLUSHING;
   GstSegment segment_;  // last SEGMENT seen on the sink side
   bool have_segment_ = false;

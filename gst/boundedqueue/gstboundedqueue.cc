@@ -100,6 +100,11 @@ void gst_bounded_queue_handle_sink_result(GstBoundedQueue *self,
                                           const boundedqueue::SinkResult &r) {
   if (G_UNLIKELY(r.request_keyframe))
     request_keyframe(self);
+  if (G_UNLIKELY(r.warn_untimed))
+    GST_ELEMENT_WARNING(self, STREAM, FORMAT,
+                        ("boundedqueue is bounded by max-size-time only, but the buffers have no "
+                         "timestamps: nothing bounds what it holds."),
+                        ("Set max-size-buffers or max-size-bytes as well."));
   if (G_UNLIKELY(GST_CLOCK_TIME_IS_VALID(r.arm_stall_at)))
     arm_stall_timer(self, r.arm_stall_at);
 }

@@ -930,6 +930,31 @@ GST_START_TEST(test_bounds_change_while_playing) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_time_only_bound_untimed_warns) {
+  GstHarness *h = new_harness("max-size-time=100000000 max-size-buffers=0");
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  // Timestamped buffers: the time bound works, nothing to say.
+  gst_harness_push(h, make_buf(0, false));
+  fail_unless(gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING) == nullptr);
+  // A buffer without timestamps cannot be bounded by time: the user is told, once.
+  for (int i = 0; i < 3; ++i)
+    gst_harness_push(h, gst_buffer_new_allocate(nullptr, 10, nullptr));
+  GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
+  fail_unless(m != nullptr);
+  GError *err = nullptr;
+  gst_message_parse_warning(m, &err, nullptr);
+  fail_unless(strstr(err->message, "max-size-time") != nullptr);
+  g_error_free(err);
+  gst_message_unref(m);
+  fail_unless(gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING) == nullptr);
+  element_stats(h->element);
+  gst_element_set_bus(h->element, nullptr);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 // Upstream of the queue in test_latency_query: live, 20 ms min, 50 ms max.
 static gboolean upstream_latency_query(GstPad *, GstObject *, GstQuery *query) {
   if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY)
@@ -1353,6 +1378,7 @@ static Suite *boundedqueue_suite(void) {
   tcase_add_test(element, test_dropped_message);
   tcase_add_test(element, test_stall_timeout_testclock);
   tcase_add_test(element, test_bounds_change_while_playing);
+  tcase_add_test(element, test_time_only_bound_untimed_warns);
   tcase_add_test(element, test_latency_query);
   tcase_add_test(element, test_serialized_query);
   tcase_add_test(element, test_flush);
