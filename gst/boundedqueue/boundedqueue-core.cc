@@ -177,15 +177,16 @@ bool Core::room_after_pop() {
 
 SinkResult Core::push_buffer(GstBuffer *buf, GstClockTime now) {
   SinkResult res;
-  Item item;  // destroyed after the lock is released (declared first)
+  // Size and flags are read before locking; destroyed after the lock is released.
+  Item item = Item::buffer(buf, GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE);
+  const GstClockTime ts = GST_BUFFER_DTS_OR_PTS(buf);
   std::unique_lock<std::mutex> lk(mu_);
-  {
-    const GstClockTime ts = GST_BUFFER_DTS_OR_PTS(buf);
+  if (GST_CLOCK_TIME_IS_VALID(ts)) {
     const GstClockTime start = running_time(segment_, have_segment_, ts);
     GstClockTime end = GST_CLOCK_TIME_NONE;
     if (GST_CLOCK_TIME_IS_VALID(start) && GST_BUFFER_DURATION_IS_VALID(buf))
       end = running_time(segment_, have_segment_, ts + GST_BUFFER_DURATION(buf));
-    item = Item::buffer(buf, start, end);
+    item.set_running_time(start, end);
   }
   const bool item_timed = item.timed();
   Admit a;
