@@ -68,6 +68,8 @@ enum {
 };
 
 enum { SIGNAL_DRAIN_POOL, N_SIGNALS };
+
+static const guint kDefaultAcquireTimeoutMs = 1000;
 static guint signals[N_SIGNALS];
 
 static GstStaticPadTemplate sink_template =
@@ -134,10 +136,11 @@ static gboolean src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
 
 static void gst_va_pool_enc_init(GstVaPoolEnc *self) {
   self->config = new vapoolenc::SlotConfig();
+  self->config->acquire.acquire_timeout = std::chrono::milliseconds(kDefaultAcquireTimeoutMs);
   self->sinkpad = gst_ghost_pad_new_no_target_from_template(
-      "sink", gst_static_pad_template_get(&sink_template));
+      "sink", gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), "sink"));
   self->srcpad = gst_ghost_pad_new_no_target_from_template(
-      "src", gst_static_pad_template_get(&src_template));
+      "src", gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), "src"));
   gst_pad_set_chain_function(self->sinkpad, sink_chain);
   gst_pad_set_chain_list_function(self->sinkpad, sink_chain_list);
   gst_pad_set_event_function(self->sinkpad, sink_event);
@@ -146,6 +149,11 @@ static void gst_va_pool_enc_init(GstVaPoolEnc *self) {
   gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
   gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
   self->slot = new vapoolenc::EncoderSlot(GST_BIN(self), self->sinkpad, self->srcpad);
+}
+
+static void gst_va_pool_enc_dispose(GObject *object) {
+  GST_VA_POOL_ENC(object)->slot->dispose();
+  G_OBJECT_CLASS(gst_va_pool_enc_parent_class)->dispose(object);
 }
 
 static void gst_va_pool_enc_finalize(GObject *object) {
@@ -218,8 +226,8 @@ static void gst_va_pool_enc_set_property(GObject *object, guint prop_id, const G
 static GstStructure *pool_stats_structure() {
   vapoolenc::PoolStats s = vapoolenc::SessionPool::global().stats();
   return gst_structure_new(
-      "vapoolenc-pool-stats", "created", G_TYPE_UINT64, static_cast<guint64>(s.created),
-      "reused", G_TYPE_UINT64, static_cast<guint64>(s.reused), "destroyed", G_TYPE_UINT64,
+      "vapoolenc-pool-stats", "created", G_TYPE_UINT64, static_cast<guint64>(s.created), "reused",
+      G_TYPE_UINT64, static_cast<guint64>(s.reused), "destroyed", G_TYPE_UINT64,
       static_cast<guint64>(s.destroyed), "parked", G_TYPE_UINT, s.parked, "active", G_TYPE_UINT,
       s.active, "reuse-rate", G_TYPE_DOUBLE, s.reuse_rate(), "cleanup-failures", G_TYPE_UINT64,
       static_cast<guint64>(s.cleanup_failures), "limit-waits", G_TYPE_UINT64,
@@ -363,6 +371,7 @@ static void gst_va_pool_enc_class_init(GstVaPoolEncClass *klass) {
 
   gobject_class->set_property = gst_va_pool_enc_set_property;
   gobject_class->get_property = gst_va_pool_enc_get_property;
+  gobject_class->dispose = gst_va_pool_enc_dispose;
   gobject_class->finalize = gst_va_pool_enc_finalize;
   element_class->change_state = gst_va_pool_enc_change_state;
   bin_class->handle_message = gst_va_pool_enc_handle_message;
@@ -438,7 +447,7 @@ static void gst_va_pool_enc_class_init(GstVaPoolEncClass *klass) {
                         "Milliseconds to wait for a session to be released at max-sessions; "
                         "then device=auto falls back to software and a fixed device fails "
                         "negotiation.",
-                        0, G_MAXINT, 1000, rw));
+                        0, G_MAXINT, kDefaultAcquireTimeoutMs, rw));
   g_object_class_install_property(
       gobject_class, PROP_MAX_IDLE,
       g_param_spec_uint("max-idle", "Maximum idle sessions",
@@ -486,8 +495,8 @@ static void gst_va_pool_enc_class_init(GstVaPoolEncClass *klass) {
   g_object_class_install_property(
       gobject_class, PROP_FRAMES_OUT,
       g_param_spec_uint64("frames-out", "Frames out",
-                          "Encoded frames pushed downstream (header-only buffers not counted).",
-                          0, G_MAXUINT64, 0, ro));
+                          "Encoded frames pushed downstream (header-only buffers not counted).", 0,
+                          G_MAXUINT64, 0, ro));
   g_object_class_install_property(
       gobject_class, PROP_FRAMES_LOST,
       g_param_spec_uint64("frames-lost", "Frames lost",

@@ -2,7 +2,6 @@
 
 #include <cctype>
 #include <cstring>
-#include <regex>
 
 namespace vapoolenc {
 
@@ -39,7 +38,9 @@ const char *codec_name(Codec codec) {
   return "?";
 }
 
-const char *codec_names() { return "h264, h265, vp8, vp9, av1"; }
+const char *codec_names() {
+  return "h264, h265, vp8, vp9, av1";
+}
 
 const char *device_name(Device device) {
   switch (device) {
@@ -117,14 +118,40 @@ const std::vector<std::string> &software_order(Codec codec) {
   return h264;
 }
 
+namespace {
+
+// "va" [ "renderD" digits ] [a-z0-9]+ "enc"
+bool is_va_factory(const std::string &f) {
+  if (f.rfind("va", 0) != 0 || f.size() < 6 || f.compare(f.size() - 3, 3, "enc") != 0)
+    return false;
+  size_t i = 2;
+  if (f.compare(i, 7, "renderD") == 0) {
+    i += 7;
+    size_t digits = i;
+    while (i < f.size() && std::isdigit(static_cast<unsigned char>(f[i])))
+      i++;
+    if (i == digits)
+      return false;
+  }
+  const size_t end = f.size() - 3;
+  if (i >= end)
+    return false;
+  for (; i < end; i++)
+    if (!std::islower(static_cast<unsigned char>(f[i])) &&
+        !std::isdigit(static_cast<unsigned char>(f[i])))
+      return false;
+  return true;
+}
+
+}  // namespace
+
 EncoderKind classify_factory(const std::string &factory, bool software) {
   if (software)
     return EncoderKind::kSoftware;
   if (factory.rfind("vaapi", 0) == 0)
     return EncoderKind::kVaapi;
   // va plugin: vah264enc, vah264lpenc, and per-device varenderD129h264enc.
-  static const std::regex va_re("^va(renderD[0-9]+)?[a-z0-9]+enc$");
-  if (std::regex_match(factory, va_re))
+  if (is_va_factory(factory))
     return EncoderKind::kVa;
   if (factory.rfind("nv", 0) == 0 && factory.size() > 5 &&
       factory.compare(factory.size() - 3, 3, "enc") == 0)

@@ -14,8 +14,7 @@ GST_DEBUG_CATEGORY_STATIC(display_debug);
 static void ensure_debug() {
   static std::once_flag once;
   std::call_once(once, [] {
-    GST_DEBUG_CATEGORY_INIT(display_debug, "vapoolenc-display", 0,
-                            "vapoolenc shared VA displays");
+    GST_DEBUG_CATEGORY_INIT(display_debug, "vapoolenc-display", 0, "vapoolenc shared VA displays");
   });
 }
 

@@ -39,8 +39,8 @@ class DisplayHandle {
  private:
   std::string node_;
   std::mutex lock_;
-  GstObject *va_display_ = nullptr;     // GstVaDisplay, owned
-  GstContext *va_context_ = nullptr;    // gst.va.display.handle, owned
+  GstObject *va_display_ = nullptr;      // GstVaDisplay, owned
+  GstContext *va_context_ = nullptr;     // gst.va.display.handle, owned
   GstContext *vaapi_context_ = nullptr;  // gst.vaapi.Display, owned
 };
 

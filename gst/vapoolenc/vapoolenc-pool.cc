@@ -59,9 +59,13 @@ Session::~Session() {
   // keep_ (the display lease) goes after the element that used it.
 }
 
-SessionPool::SessionPool() { ensure_debug(); }
+SessionPool::SessionPool() {
+  ensure_debug();
+}
 
-SessionPool::~SessionPool() { shutdown(); }
+SessionPool::~SessionPool() {
+  shutdown();
+}
 
 SessionPool &SessionPool::global() {
   // Never destroyed: static destructors run after gst_deinit() and after other threads may
@@ -218,13 +222,12 @@ SessionPool::Acquired SessionPool::acquire(
     return result;
   }
   stats_.created++;
-  result.session =
-      std::make_unique<Session>(id, key, created.element, std::move(created.keep));
+  result.session = std::make_unique<Session>(id, key, created.element, std::move(created.keep));
   result.outcome = Outcome::kNew;
   GST_INFO("CREATED key=%s session=#%" G_GUINT64_FORMAT " in %.1f ms", key.str().c_str(), id,
            create_ms);
-  GST_INFO("ACQUIRED (new) key=%s session=#%" G_GUINT64_FORMAT " waited=%.1f ms",
-           key.str().c_str(), id, std::chrono::duration<double, std::milli>(t0 - start).count());
+  GST_INFO("ACQUIRED (new) key=%s session=#%" G_GUINT64_FORMAT " waited=%.1f ms", key.str().c_str(),
+           id, std::chrono::duration<double, std::milli>(t0 - start).count());
   changed_.notify_all();
   return result;
 }

@@ -61,7 +61,7 @@ class Session {
   friend class SessionPool;
   uint64_t id_;
   SessionKey key_;
-  GstElement *element_;        // owned reference
+  GstElement *element_;         // owned reference
   std::shared_ptr<void> keep_;  // e.g. the render node's display lease
   unsigned uses_ = 1;
   std::chrono::steady_clock::time_point created_, acquired_;
@@ -86,7 +86,7 @@ struct AcquireLimits {
 };
 
 struct ParkLimits {
-  unsigned max_idle = 2;                      // parked sessions per group
+  unsigned max_idle = 2;                        // parked sessions per group
   GstClockTime idle_timeout = 30 * GST_SECOND;  // on the pool clock
 };
 

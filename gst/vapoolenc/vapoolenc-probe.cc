@@ -5,6 +5,9 @@
 
 #include <steady-ptr.h>
 
+#include <chrono>
+#include <condition_variable>
+
 namespace vapoolenc {
 
 GST_DEBUG_CATEGORY_STATIC(probe_debug);
@@ -55,6 +58,7 @@ EncodeTestResult run_encode_test(const std::string &factory, const std::string &
     return result;
   }
   g_object_set(src, "num-buffers", 1, nullptr);
+  g_object_set(sink, "sync", FALSE, nullptr);
   auto caps = steady::MiniRef<GstCaps>::adopt(gst_caps_from_string(
       "video/x-raw,width=320,height=240,framerate=30/1,pixel-aspect-ratio=1/1"));
   g_object_set(filter, "caps", caps.get(), nullptr);
@@ -98,8 +102,36 @@ EncodeTestResult run_encode_test(const std::string &factory, const std::string &
     }
   }
   gst_element_set_state(pipeline.get(), GST_STATE_NULL);
-  GST_INFO("encode test of %s%s%s: %s", factory.c_str(), node.empty() ? "" : " on ",
-           node.c_str(), result.ok ? "ok" : result.error.c_str());
+  // GstBin's state-change thread pool may still hold the pipeline for a moment: wait until it
+  // is really finalized, so the probe has released everything (bus descriptors included) when
+  // it returns.
+  struct Gone {
+    std::mutex lock;
+    std::condition_variable cv;
+    bool gone = false;
+  };
+  auto gone = std::make_shared<Gone>();
+  g_object_weak_ref(
+      G_OBJECT(pipeline.get()),
+      [](gpointer data, GObject *) {
+        auto *g = static_cast<std::shared_ptr<Gone> *>(data);
+        {
+          std::lock_guard<std::mutex> guard((*g)->lock);
+          (*g)->gone = true;
+          (*g)->cv.notify_all();
+        }
+        delete g;
+      },
+      new std::shared_ptr<Gone>(gone));
+  bus.reset();
+  pipeline.reset();
+  {
+    std::unique_lock<std::mutex> lk(gone->lock);
+    if (!gone->cv.wait_for(lk, std::chrono::seconds(5), [&] { return gone->gone; }))
+      GST_WARNING("probe pipeline for %s still referenced 5 s after NULL", factory.c_str());
+  }
+  GST_INFO("encode test of %s%s%s: %s", factory.c_str(), node.empty() ? "" : " on ", node.c_str(),
+           result.ok ? "ok" : result.error.c_str());
   return result;
 }
 
@@ -129,8 +161,7 @@ NodeInfo ProbeCache::node(const std::string &path) {
     it = node_info_.emplace(path, backend_->query_node(path)).first;
     counts_.node_queries++;
     GST_INFO("render node %s: %s%s", path.c_str(),
-             it->second.opened ? "driver " : it->second.error.c_str(),
-             it->second.driver.c_str());
+             it->second.opened ? "driver " : it->second.error.c_str(), it->second.driver.c_str());
   }
   return it->second;
 }

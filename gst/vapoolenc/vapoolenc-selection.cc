@@ -2,6 +2,7 @@
 
 #include <gst/gst.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace vapoolenc {
@@ -21,6 +22,27 @@ bool SystemAvailability::factory_exists(const std::string &factory) {
   return true;
 }
 
+std::vector<std::string> SystemAvailability::va_device_variants(const std::string &factory) {
+  std::vector<std::string> out;
+  if (factory.rfind("va", 0) != 0)
+    return out;
+  const std::string suffix = factory.substr(2);  // "h264enc"
+  GList *features = gst_registry_get_feature_list(gst_registry_get(), GST_TYPE_ELEMENT_FACTORY);
+  for (GList *l = features; l; l = l->next) {
+    const std::string name = gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(l->data));
+    if (name.rfind("varenderD", 0) == 0 && name.size() > suffix.size() + 9 &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+        classify_factory(name, false) == EncoderKind::kVa) {
+      const std::string digits = name.substr(9, name.size() - suffix.size() - 9);
+      if (!digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos)
+        out.push_back(name);
+    }
+  }
+  gst_plugin_feature_list_free(features);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::string join(const std::vector<std::string> &items, const char *sep) {
   std::string out;
   for (const auto &i : items)
@@ -30,8 +52,8 @@ std::string join(const std::vector<std::string> &items, const char *sep) {
 
 namespace {
 
-bool node_encodes(const NodeInfo &info, Codec codec, const std::string &factory,
-                  EncoderKind kind, std::string *why) {
+bool node_encodes(const NodeInfo &info, Codec codec, const std::string &factory, EncoderKind kind,
+                  std::string *why) {
   if (!info.opened) {
     *why = info.error;
     return false;
@@ -44,8 +66,7 @@ bool node_encodes(const NodeInfo &info, Codec codec, const std::string &factory,
   if (kind == EncoderKind::kVa) {
     bool lp = wants_low_power(factory);
     if (lp ? !it->second.slice_lp : !it->second.slice) {
-      *why = info.path + " lacks " + (lp ? "EncSliceLP" : "EncSlice") + " for " +
-             codec_name(codec);
+      *why = info.path + " lacks " + (lp ? "EncSliceLP" : "EncSlice") + " for " + codec_name(codec);
       return false;
     }
   }
@@ -108,17 +129,26 @@ Selection select_candidates(const SelectionRequest &req, Availability &sys) {
   sel.codec = *codec;
 
   if (req.device != Device::kSoftware) {
-    std::vector<std::string> hw = req.hardware_factories.empty()
-                                      ? hardware_order(*codec)
-                                      : split_list(req.hardware_factories);
+    const bool builtin = req.hardware_factories.empty();
+    std::vector<std::string> hw;
+    if (builtin) {
+      // The built-in order, with the va plugin's per-device twins after their first-node factory.
+      for (const auto &f : hardware_order(*codec)) {
+        hw.push_back(f);
+        for (const auto &twin : sys.va_device_variants(f))
+          hw.push_back(twin);
+      }
+    } else {
+      hw = split_list(req.hardware_factories);
+    }
     for (const auto &factory : hw) {
       Candidate c;
       c.factory = factory;
       c.kind = classify_factory(factory, false);
       if (!kind_serves_device(c.kind, req.device)) {
         if (!req.hardware_factories.empty())
-          sel.rejected.push_back(factory + ": a " + kind_name(c.kind) + " encoder, not device=" +
-                                 device_name(req.device));
+          sel.rejected.push_back(factory + ": a " + kind_name(c.kind) +
+                                 " encoder, not device=" + device_name(req.device));
         continue;
       }
       if (!sys.factory_exists(factory)) {
@@ -138,6 +168,21 @@ Selection select_candidates(const SelectionRequest &req, Availability &sys) {
         }
       }
       sel.candidates.push_back(c);
+    }
+    if (builtin) {
+      // Default render node: the first (in enumeration order) whose driver encodes the codec.
+      // va candidates are ordered node first, keeping the built-in order within a node; they
+      // lead the built-in list anyway.
+      const auto nodes = sys.render_nodes();
+      auto rank = [&](const Candidate &c) {
+        auto it = std::find(nodes.begin(), nodes.end(), c.node);
+        return static_cast<size_t>(it - nodes.begin());
+      };
+      auto va_end =
+          std::stable_partition(sel.candidates.begin(), sel.candidates.end(),
+                                [](const Candidate &c) { return c.kind == EncoderKind::kVa; });
+      std::stable_sort(sel.candidates.begin(), va_end,
+                       [&](const Candidate &a, const Candidate &b) { return rank(a) < rank(b); });
     }
   }
 
@@ -162,8 +207,8 @@ Selection select_candidates(const SelectionRequest &req, Availability &sys) {
     std::string what;
     switch (req.device) {
       case Device::kSoftware:
-        what = "device=software: no software " + std::string(codec_name(*codec)) +
-               " encoder (" + join(sel.rejected, "; ") +
+        what = "device=software: no software " + std::string(codec_name(*codec)) + " encoder (" +
+               join(sel.rejected, "; ") +
                "). Install one or set software-factory to an installed encoder";
         break;
       case Device::kAuto:

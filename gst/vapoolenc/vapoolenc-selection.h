@@ -50,6 +50,9 @@ class Availability {
   virtual NodeInfo node(const std::string &path) = 0;
   virtual std::string va_device_path(const std::string &factory) = 0;
   virtual EncodeTestResult encode_test(const Candidate &candidate) = 0;
+  // The va plugin's per-device twins of a factory (vah264enc -> varenderD129h264enc, ...),
+  // registered for render nodes after the first.
+  virtual std::vector<std::string> va_device_variants(const std::string &factory) = 0;
 };
 
 class SystemAvailability : public Availability {
@@ -64,6 +67,7 @@ class SystemAvailability : public Availability {
   EncodeTestResult encode_test(const Candidate &c) override {
     return cache_.encode_test(c.factory, c.node, c.kind);
   }
+  std::vector<std::string> va_device_variants(const std::string &factory) override;
 
  private:
   ProbeCache &cache_;

@@ -13,21 +13,36 @@ std::string Settings::key() const {
 
 const std::vector<SettingsMapping> &all_mappings() {
   static const std::vector<SettingsMapping> table = {
-      {"x264enc", "bitrate", 1, "key-int-max", {{"tune", "zerolatency"}, {"bframes", "0"},
-                                               {"rc-lookahead", "0"}, {"sync-lookahead", "0"}}},
+      {"x264enc",
+       "bitrate",
+       1,
+       "key-int-max",
+       {{"tune", "zerolatency"}, {"bframes", "0"}, {"rc-lookahead", "0"}, {"sync-lookahead", "0"}}},
       {"openh264enc", "bitrate", 1000, "gop-size", {{"usage-type", "camera"}}},
       {"x265enc", "bitrate", 1, "key-int-max", {{"tune", "zerolatency"}}},
-      {"vp8enc", "target-bitrate", 1000, "keyframe-max-dist",
+      {"vp8enc",
+       "target-bitrate",
+       1000,
+       "keyframe-max-dist",
        {{"deadline", "1"}, {"lag-in-frames", "0"}}},
-      {"vp9enc", "target-bitrate", 1000, "keyframe-max-dist",
+      {"vp9enc",
+       "target-bitrate",
+       1000,
+       "keyframe-max-dist",
        {{"deadline", "1"}, {"lag-in-frames", "0"}, {"row-mt", "true"}}},
-      {"av1enc", "target-bitrate", 1, "keyframe-max-dist",
+      {"av1enc",
+       "target-bitrate",
+       1,
+       "keyframe-max-dist",
        {{"usage-profile", "realtime"}, {"lag-in-frames", "0"}}},
       {"rav1enc", "bitrate", 1000, "max-key-frame-interval", {{"low-latency", "true"}}},
       {"svtav1enc", "target-bitrate", 1, "intra-period-length", {}},
       {"vaapi*", "bitrate", 1, "keyframe-period", {{"max-bframes", "0"}}},
       {"va*", "bitrate", 1, "key-int-max", {{"b-frames", "0"}}},
-      {"nv*", "bitrate", 1, "gop-size",
+      {"nv*",
+       "bitrate",
+       1,
+       "gop-size",
        {{"bframes", "0"}, {"zerolatency", "true"}, {"rc-lookahead", "0"}}},
       {"fakehwenc", "target-bitrate", 1000, "gop-size", {{"low-delay", "true"}}},
   };
@@ -79,9 +94,8 @@ std::vector<Assignment> apply_settings(GstElement *element, const std::string &f
     done.push_back({prop, value, set_clamped(element, prop, value)});
   };
   if (settings.bitrate_kbps && m->bitrate_prop)
-    assign(m->bitrate_prop,
-           std::to_string(static_cast<unsigned long long>(settings.bitrate_kbps) *
-                          m->bitrate_per_kbps));
+    assign(m->bitrate_prop, std::to_string(static_cast<unsigned long long>(settings.bitrate_kbps) *
+                                           m->bitrate_per_kbps));
   if (settings.key_int_max && m->keyint_prop)
     assign(m->keyint_prop, std::to_string(settings.key_int_max));
   if (settings.low_latency)

@@ -16,18 +16,19 @@ using steady::ObjectRef;
 EncoderSlot::EncoderSlot(GstBin *bin, GstPad *sink_ghost, GstPad *src_ghost)
     : bin_(bin), element_(GST_ELEMENT(bin)), sink_ghost_(sink_ghost), src_ghost_(src_ghost) {
   static std::once_flag once;
-  std::call_once(once, [] {
-    GST_DEBUG_CATEGORY_INIT(slot_debug, "vapoolenc", 0, "vapoolenc bin");
-  });
-  gst_pad_add_probe(src_ghost_,
-                    static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
-                                                 GST_PAD_PROBE_TYPE_BUFFER_LIST),
-                    on_output, this, nullptr);
+  std::call_once(once,
+                 [] { GST_DEBUG_CATEGORY_INIT(slot_debug, "vapoolenc", 0, "vapoolenc bin"); });
+  gst_pad_add_probe(
+      src_ghost_,
+      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      on_output, this, nullptr);
 }
 
-EncoderSlot::~EncoderSlot() {
+EncoderSlot::~EncoderSlot() = default;
+
+void EncoderSlot::dispose() {
   // A bin disposed while still holding a session (never taken through PAUSED->READY): the
-  // session is destroyed, not parked.
+  // session is destroyed, not parked. Runs before the bin drops its pads and children.
   if (current_) {
     SessionPtr s = uninstall();
     gst_element_set_state(s->element(), GST_STATE_NULL);
@@ -47,10 +48,10 @@ bool EncoderSlot::prepare(const SlotConfig &config, std::string *error) {
   std::string list;
   for (const auto &c : selection_.candidates)
     list += (list.empty() ? "" : ", ") + c.factory + (c.node.empty() ? "" : " on " + c.node);
-  GST_INFO_OBJECT(element_, "device=%s codec=%s candidates: %s%s%s",
-                  device_name(config.selection.device), codec_name(selection_.codec),
-                  list.c_str(), selection_.rejected.empty() ? "" : "; rejected: ",
-                  join(selection_.rejected, "; ").c_str());
+  GST_INFO_OBJECT(
+      element_, "device=%s codec=%s candidates: %s%s%s", device_name(config.selection.device),
+      codec_name(selection_.codec), list.c_str(),
+      selection_.rejected.empty() ? "" : "; rejected: ", join(selection_.rejected, "; ").c_str());
   return true;
 }
 
@@ -86,12 +87,12 @@ GstPadProbeReturn EncoderSlot::on_output(GstPad *, GstPadProbeInfo *info, gpoint
     self->status_.frames_out += n;
   }
   if (first && self->first_out_pending_.exchange(false)) {
-    GST_INFO_OBJECT(self->element_, "FIRST_BUFFER %s %.1f ms after acquire",
-                    GST_BUFFER_FLAG_IS_SET(first, GST_BUFFER_FLAG_DELTA_UNIT) ? "delta"
-                                                                             : "keyframe",
-                    std::chrono::duration<double, std::milli>(
-                        std::chrono::steady_clock::now() - self->acquired_at_)
-                        .count());
+    GST_INFO_OBJECT(
+        self->element_, "FIRST_BUFFER %s %.1f ms after acquire",
+        GST_BUFFER_FLAG_IS_SET(first, GST_BUFFER_FLAG_DELTA_UNIT) ? "delta" : "keyframe",
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                  self->acquired_at_)
+            .count());
   }
   return GST_PAD_PROBE_OK;
 }
@@ -154,11 +155,13 @@ void EncoderSlot::install(SessionPtr session) {
   acquired_at_ = std::chrono::steady_clock::now();
   first_out_pending_ = true;
   current_ = std::move(session);
+  has_encoder_ = true;
 }
 
 SessionPtr EncoderSlot::uninstall() {
   gst_ghost_pad_set_target(GST_GHOST_PAD(sink_ghost_), nullptr);
   gst_ghost_pad_set_target(GST_GHOST_PAD(src_ghost_), nullptr);
+  has_encoder_ = false;
   SessionPtr s = std::move(current_);
   GstElement *e = s->element();
   gst_object_ref(e);  // the session's own reference stays; this one covers the removal
@@ -178,18 +181,19 @@ SessionPtr EncoderSlot::uninstall() {
 bool EncoderSlot::force_keyframe() {
   // Through the ghost pad's internal pad: its pending sticky events (stream-start, caps,
   // segment) go first, so the encoder sees a complete fresh stream start.
-  auto internal = ObjectRef<GstProxyPad>::adopt(gst_proxy_pad_get_internal(GST_PROXY_PAD(sink_ghost_)));
-  return gst_pad_push_event(GST_PAD(internal.get()),
-                            gst_video_event_new_downstream_force_key_unit(
-                         GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE, TRUE, 0));
+  auto internal =
+      ObjectRef<GstProxyPad>::adopt(gst_proxy_pad_get_internal(GST_PROXY_PAD(sink_ghost_)));
+  return gst_pad_push_event(GST_PAD(internal.get()), gst_video_event_new_downstream_force_key_unit(
+                                                         GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE,
+                                                         GST_CLOCK_TIME_NONE, TRUE, 0));
 }
 
 void EncoderSlot::post_error(const char *summary, const std::string &detail, bool busy) {
   GError *err = g_error_new_literal(GST_RESOURCE_ERROR,
                                     busy ? GST_RESOURCE_ERROR_BUSY : GST_RESOURCE_ERROR_FAILED,
                                     (std::string(summary) + ": " + detail).c_str());
-  gst_element_post_message(element_, gst_message_new_error(GST_OBJECT(element_), err,
-                                                           detail.c_str()));
+  gst_element_post_message(element_,
+                           gst_message_new_error(GST_OBJECT(element_), err, detail.c_str()));
   g_error_free(err);
 }
 
@@ -226,18 +230,17 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
         key, limits, [&](const SessionKey &k) { return create_session(c, k); },
         [&](const std::string &why) {
           gst_element_post_message(
-              element_, gst_message_new_element(
-                            GST_OBJECT(element_),
-                            gst_structure_new("vapoolenc-waiting", "encoder", G_TYPE_STRING,
-                                              c.factory.c_str(), "reason", G_TYPE_STRING,
-                                              why.c_str(), nullptr)));
+              element_,
+              gst_message_new_element(GST_OBJECT(element_),
+                                      gst_structure_new("vapoolenc-waiting", "encoder",
+                                                        G_TYPE_STRING, c.factory.c_str(), "reason",
+                                                        G_TYPE_STRING, why.c_str(), nullptr)));
         });
     if (acquired.outcome == SessionPool::Outcome::kLimit ||
         acquired.outcome == SessionPool::Outcome::kFailed) {
       limit_hit = limit_hit || acquired.outcome == SessionPool::Outcome::kLimit;
       failures.push_back(acquired.error);
-      GST_INFO_OBJECT(element_, "%s not available: %s", c.factory.c_str(),
-                      acquired.error.c_str());
+      GST_INFO_OBJECT(element_, "%s not available: %s", c.factory.c_str(), acquired.error.c_str());
       if (is_auto)
         continue;
       break;
@@ -249,7 +252,10 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
     }
     installing_ = true;
     install(std::move(acquired.session));
-    bool ok = gst_pad_event_default(pad, parent, GST_EVENT(gst_event_ref(ev.get())));
+    // A refused sticky event still "succeeds" for the pusher (it stays stored for a retry), so
+    // check that the encoder really took the caps.
+    bool ok = gst_pad_event_default(pad, parent, GST_EVENT(gst_event_ref(ev.get()))) &&
+              encoder_has_caps(caps);
     installing_ = false;
     if (ok) {
       force_keyframe();
@@ -282,17 +288,23 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
   return false;
 }
 
+bool EncoderSlot::encoder_has_caps(GstCaps *caps) {
+  auto sink = ObjectRef<GstPad>::adopt(gst_element_get_static_pad(current_->element(), "sink"));
+  auto current = MiniRef<GstCaps>::adopt(gst_pad_get_current_caps(sink.get()));
+  return current && (!caps || gst_caps_is_equal(current.get(), caps));
+}
+
 bool EncoderSlot::sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   switch (GST_EVENT_TYPE(event)) {
     case GST_EVENT_CAPS:
       return handle_caps(pad, parent, event);
     case GST_EVENT_EOS:
-      if (!current_)  // nothing was ever encoded: EOS still reaches downstream
+      if (!has_encoder_)  // nothing was ever encoded: EOS still reaches downstream
         return gst_pad_push_event(src_ghost_, event);
       break;
     case GST_EVENT_FLUSH_START:
     case GST_EVENT_FLUSH_STOP:
-      if (!current_)
+      if (!has_encoder_)
         return gst_pad_push_event(src_ghost_, event);
       break;
     default:
@@ -301,7 +313,14 @@ bool EncoderSlot::sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   bool sticky = GST_EVENT_IS_STICKY(event);
   bool ok = gst_pad_event_default(pad, parent, event);
   // Without an encoder yet, sticky events wait on the internal pad for the session.
-  return ok || (sticky && !current_);
+  return ok || (sticky && !has_encoder_);
+}
+
+// Puts the formats of `preferred` first in `caps` (takes both).
+static GstCaps *prefer(GstCaps *preferred, GstCaps *caps) {
+  GstCaps *first = gst_caps_intersect_full(preferred, caps, GST_CAPS_INTERSECT_FIRST);
+  gst_caps_unref(preferred);
+  return gst_caps_merge(first, caps);
 }
 
 GstCaps *EncoderSlot::allowed_caps() {
@@ -334,11 +353,30 @@ GstCaps *EncoderSlot::allowed_caps() {
       }
     }
   }
-  return result ? result : gst_pad_get_pad_template_caps(sink_ghost_);
+  if (!result)
+    return gst_pad_get_pad_template_caps(sink_ghost_);
+  // Offer the 8-bit 4:2:0 formats hardware encoders take first, so an unconstrained upstream
+  // (videotestsrc) does not settle on the first format of a software encoder's template
+  // (x264enc lists 10-bit 4:4:4 first).
+  return prefer(gst_caps_from_string("video/x-raw, format=(string){ NV12, I420 }"), result);
 }
 
 bool EncoderSlot::sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
-  if (current_ || !prepared_)
+  if (has_encoder_ && GST_QUERY_TYPE(query) == GST_QUERY_CAPS) {
+    // Installing an encoder relinks the ghost pad, which makes upstream renegotiate: keep the
+    // current format first so it does not wander to another one (and another session key).
+    if (!gst_pad_query_default(pad, parent, query))
+      return false;
+    GstCaps *current = gst_pad_get_current_caps(pad);
+    if (current) {
+      GstCaps *result = nullptr;
+      gst_query_parse_caps_result(query, &result);
+      auto reordered = MiniRef<GstCaps>::adopt(prefer(current, gst_caps_ref(result)));
+      gst_query_set_caps_result(query, reordered.get());
+    }
+    return true;
+  }
+  if (has_encoder_ || !prepared_)
     return gst_pad_query_default(pad, parent, query);
   switch (GST_QUERY_TYPE(query)) {
     case GST_QUERY_CAPS: {
@@ -365,7 +403,7 @@ bool EncoderSlot::sink_query(GstPad *pad, GstObject *parent, GstQuery *query) {
 }
 
 bool EncoderSlot::src_query(GstPad *pad, GstObject *parent, GstQuery *query) {
-  if (!current_ && GST_QUERY_TYPE(query) == GST_QUERY_LATENCY)
+  if (!has_encoder_ && GST_QUERY_TYPE(query) == GST_QUERY_LATENCY)
     return gst_pad_peer_query(sink_ghost_, query);  // not encoding yet: upstream's latency
   return gst_pad_query_default(pad, parent, query);
 }
@@ -380,7 +418,8 @@ bool EncoderSlot::on_child_error(GstMessage *message) {
   if (!current_element_ || !can_failover())
     return false;
   GstObject *src = GST_MESSAGE_SRC(message);
-  if (src != GST_OBJECT(current_element_) && !gst_object_has_as_ancestor(src, GST_OBJECT(current_element_)))
+  if (src != GST_OBJECT(current_element_) &&
+      !gst_object_has_as_ancestor(src, GST_OBJECT(current_element_)))
     return false;
   GError *err = nullptr;
   gst_message_parse_error(message, &err, nullptr);
@@ -393,7 +432,7 @@ bool EncoderSlot::on_child_error(GstMessage *message) {
   return true;
 }
 
-GstFlowReturn EncoderSlot::failover(const std::string &reason) {
+GstFlowReturn EncoderSlot::failover(const std::string reason) {
   const Candidate *sw = selection_.software();
   const std::string from = current_->key().factory;
   uint64_t lost_before;
@@ -417,13 +456,12 @@ GstFlowReturn EncoderSlot::failover(const std::string &reason) {
   auto acquired = SessionPool::global().acquire(
       key, AcquireLimits{}, [&](const SessionKey &k) { return create_session(*sw, k); });
   if (!acquired.session) {
-    post_error("failover failed", from + " failed (" + reason + ") and " + acquired.error,
-               false);
+    post_error("failover failed", from + " failed (" + reason + ") and " + acquired.error, false);
     return GST_FLOW_ERROR;
   }
   current_candidate_ = sw;
   install(std::move(acquired.session));
-  if (!force_keyframe()) {
+  if (!force_keyframe() || !encoder_has_caps(nullptr)) {
     post_error("failover failed",
                from + " failed (" + reason + ") and " + sw->factory + " refused the input caps",
                false);
@@ -431,17 +469,17 @@ GstFlowReturn EncoderSlot::failover(const std::string &reason) {
   }
   GST_WARNING_OBJECT(element_, "FAILOVER from %s to %s: %s; %" G_GUINT64_FORMAT " frame(s) lost",
                      from.c_str(), sw->factory.c_str(), reason.c_str(), lost);
-  GstStructure *details = gst_structure_new(
-      "vapoolenc-failover", "from", G_TYPE_STRING, from.c_str(), "to", G_TYPE_STRING,
-      sw->factory.c_str(), "reason", G_TYPE_STRING, reason.c_str(), "frames-lost",
-      G_TYPE_UINT64, static_cast<guint64>(lost), nullptr);
-  gst_element_post_message(element_, gst_message_new_element(GST_OBJECT(element_),
-                                                             gst_structure_copy(details)));
-  const std::string text = "hardware encoder " + from + " failed (" + reason +
-                           "); switched to " + sw->factory;
+  GstStructure *details =
+      gst_structure_new("vapoolenc-failover", "from", G_TYPE_STRING, from.c_str(), "to",
+                        G_TYPE_STRING, sw->factory.c_str(), "reason", G_TYPE_STRING, reason.c_str(),
+                        "frames-lost", G_TYPE_UINT64, static_cast<guint64>(lost), nullptr);
+  gst_element_post_message(
+      element_, gst_message_new_element(GST_OBJECT(element_), gst_structure_copy(details)));
+  const std::string text =
+      "hardware encoder " + from + " failed (" + reason + "); switched to " + sw->factory;
   GError *err = g_error_new_literal(GST_STREAM_ERROR, GST_STREAM_ERROR_ENCODE, text.c_str());
-  gst_element_post_message(element_, gst_message_new_warning_with_details(
-                                         GST_OBJECT(element_), err, text.c_str(), details));
+  gst_element_post_message(element_, gst_message_new_warning_with_details(GST_OBJECT(element_), err,
+                                                                          text.c_str(), details));
   g_error_free(err);
   g_object_notify(G_OBJECT(element_), "encoder");
   return GST_FLOW_OK;
@@ -456,7 +494,12 @@ GstFlowReturn EncoderSlot::chain(GstPad *pad, GstObject *parent, GstBuffer *buff
     pending = failover_pending_;
   }
   if (pending && can_failover()) {
-    GstFlowReturn r = failover(failure_reason_);
+    std::string reason;
+    {
+      std::lock_guard<std::mutex> guard(lock_);
+      reason = failure_reason_.empty() ? "encoder error" : failure_reason_;
+    }
+    GstFlowReturn r = failover(reason);
     if (r != GST_FLOW_OK) {
       gst_buffer_unref(buffer);
       return r;

@@ -43,6 +43,8 @@ class EncoderSlot {
   bool prepare(const SlotConfig &config, std::string *error);
   // PAUSED->READY, after the sink ghost pad was deactivated: the session goes back to the pool.
   void release();
+  // From the bin's dispose, while its pads still exist.
+  void dispose();
 
   // Sink ghost pad functions (streaming thread).
   bool sink_event(GstPad *pad, GstObject *parent, GstEvent *event);
@@ -65,7 +67,10 @@ class EncoderSlot {
   bool can_failover();
   // Leaves a session ready to park: PAUSED, no frames, no stream state.
   static void reset_for_parking(GstElement *element, bool hardware);
-  GstFlowReturn failover(const std::string &reason);
+  // By value: the reason usually comes from failure_reason_, which failover() clears.
+  GstFlowReturn failover(const std::string reason);
+  // Whether the installed encoder's sink pad holds `caps` (any caps when nullptr).
+  bool encoder_has_caps(GstCaps *caps);
   GstCaps *allowed_caps();
   void post_error(const char *summary, const std::string &detail, bool busy);
   static GstPadProbeReturn on_output(GstPad *pad, GstPadProbeInfo *info, gpointer self);
@@ -80,6 +85,7 @@ class EncoderSlot {
   // Streaming-thread state (serialised by the sink pad's stream lock; release() runs after
   // the pad was deactivated).
   SessionPtr current_;
+  std::atomic<bool> has_encoder_{false};  // current_ != nullptr, readable from any thread
   const Candidate *current_candidate_ = nullptr;
   std::atomic<bool> installing_{false};
   std::string current_caps_key_;

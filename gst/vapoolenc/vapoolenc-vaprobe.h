@@ -17,9 +17,9 @@ struct EncodeEntrypoints {
 
 struct NodeInfo {
   std::string path;
-  bool opened = false;      // libva initialised a display on it
-  std::string driver;       // vendor string, for logs
-  std::string error;        // why not, when !opened
+  bool opened = false;  // libva initialised a display on it
+  std::string driver;   // vendor string, for logs
+  std::string error;    // why not, when !opened
   std::map<Codec, EncodeEntrypoints> encode;
 };
 

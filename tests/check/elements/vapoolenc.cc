@@ -4,247 +4,24 @@
 // every encoded stream is decoded with a real decoder.
 #include "steady-check.h"
 
+#include <gst/check/gstharness.h>
 #include <gst/check/gsttestclock.h>
 #include <gst/gst.h>
 
-#include <dirent.h>
-
 #include <atomic>
-#include <map>
-#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "vapoolenc-display.h"
+#include "vapoolenc-fixture.h"
 #include "vapoolenc-pool.h"
 #include "vapoolenc-probe.h"
 #include "vapoolenc-selection.h"
 #include "vapoolenc-settings.h"
 
-using namespace vapoolenc;
-
-// ---------------------------------------------------------------------------------------------
-// helpers
-
-static int fd_count() {
-  int n = 0;
-  DIR *d = opendir("/proc/self/fd");
-  if (!d)
-    return -1;
-  while (struct dirent *e = readdir(d))
-    n += e->d_name[0] != '.' ? 1 : 0;
-  closedir(d);
-  return n - 1;  // the descriptor of the listing itself
-}
-
-// A fakehwenc instance used to set the process-wide simulated hardware properties.
-static GstElement *fake_hw() {
-  GstElement *e = gst_element_factory_make("fakehwenc", nullptr);
-  fail_unless(e != nullptr, "fakehwenc test plugin not found");
-  return GST_ELEMENT(gst_object_ref_sink(e));
-}
-
-static guint fake_live() {
-  GstElement *e = fake_hw();
-  guint live = 0;
-  g_object_get(e, "live-sessions", &live, nullptr);
-  gst_object_unref(e);
-  return live;
-}
-
-static guint64 fake_created() {
-  GstElement *e = fake_hw();
-  guint64 n = 0;
-  g_object_get(e, "sessions-created", &n, nullptr);
-  gst_object_unref(e);
-  return n;
-}
-
-static GstElement *launch(const std::string &desc) {
-  GError *err = nullptr;
-  GstElement *p = gst_parse_launch(desc.c_str(), &err);
-  fail_unless(p != nullptr && err == nullptr, "cannot build '%s': %s", desc.c_str(),
-              err ? err->message : "?");
-  return GST_ELEMENT(gst_object_ref_sink(p));
-}
-
-static GstElement *child(GstElement *pipeline, const char *name) {
-  GstElement *e = gst_bin_get_by_name(GST_BIN(pipeline), name);
-  fail_unless(e != nullptr, "no element %s", name);
-  return e;
-}
-
-// Records the flags of every buffer leaving a pad, and counts decoded frames.
-struct Tap {
-  std::vector<bool> keyframes;  // per encoded buffer: true when not a delta unit
-  std::atomic<int> decoded{0};
-};
-
-static GstPadProbeReturn tap_encoded(GstPad *, GstPadProbeInfo *info, gpointer data) {
-  auto *tap = static_cast<Tap *>(data);
-  GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER(info);
-  tap->keyframes.push_back(!GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT));
-  return GST_PAD_PROBE_OK;
-}
-
-static void on_handoff(GstElement *, GstBuffer *, GstPad *, gpointer data) {
-  static_cast<Tap *>(data)->decoded++;
-}
-
-// Taps the src pad of element `enc` and the handoffs of fakesink `out`.
-static void attach_tap(GstElement *pipeline, Tap *tap, const char *enc = "enc") {
-  GstElement *e = child(pipeline, enc);
-  GstPad *pad = gst_element_get_static_pad(e, "src");
-  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, tap_encoded, tap, nullptr);
-  gst_object_unref(pad);
-  gst_object_unref(e);
-  if (GstElement *out = gst_bin_get_by_name(GST_BIN(pipeline), "out")) {
-    g_object_set(out, "signal-handoffs", TRUE, nullptr);
-    g_signal_connect(out, "handoff", G_CALLBACK(on_handoff), tap);
-    gst_object_unref(out);
-  }
-}
-
-// Runs to EOS or ERROR; returns the error text ("" on EOS). Collects element messages.
-static std::string run(GstElement *pipeline, std::vector<GstStructure *> *elements = nullptr,
-                       std::vector<std::string> *warnings = nullptr) {
-  GstBus *bus = gst_element_get_bus(pipeline);
-  std::string error;
-  if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-    error = "state change failed";
-  for (bool done = false; !done;) {
-    GstMessage *msg = gst_bus_timed_pop_filtered(
-        bus, 60 * GST_SECOND,
-        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT |
-                                    GST_MESSAGE_WARNING));
-    fail_unless(msg != nullptr, "pipeline did not finish within 60 s");
-    switch (GST_MESSAGE_TYPE(msg)) {
-      case GST_MESSAGE_EOS:
-        done = true;
-        break;
-      case GST_MESSAGE_ERROR: {
-        GError *err = nullptr;
-        gchar *dbg = nullptr;
-        gst_message_parse_error(msg, &err, &dbg);
-        error = std::string(err->message) + " | " + (dbg ? dbg : "");
-        g_error_free(err);
-        g_free(dbg);
-        done = true;
-        break;
-      }
-      case GST_MESSAGE_WARNING: {
-        GError *err = nullptr;
-        gst_message_parse_warning(msg, &err, nullptr);
-        if (warnings)
-          warnings->push_back(err->message);
-        g_error_free(err);
-        break;
-      }
-      default:
-        if (elements && gst_message_get_structure(msg))
-          elements->push_back(gst_structure_copy(gst_message_get_structure(msg)));
-        break;
-    }
-    gst_message_unref(msg);
-  }
-  gst_element_set_state(pipeline, GST_STATE_NULL);
-  gst_object_unref(bus);
-  return error;
-}
-
-static std::string get_str(GstElement *pipeline, const char *name, const char *prop) {
-  GstElement *e = child(pipeline, name);
-  gchar *v = nullptr;
-  g_object_get(e, prop, &v, nullptr);
-  std::string s = v ? v : "";
-  g_free(v);
-  gst_object_unref(e);
-  return s;
-}
-
-template <typename T>
-static T get_prop(GstElement *pipeline, const char *name, const char *prop) {
-  GstElement *e = child(pipeline, name);
-  T v{};
-  g_object_get(e, prop, &v, nullptr);
-  gst_object_unref(e);
-  return v;
-}
-
-static guint64 stat_u64(GstElement *pipeline, const char *field) {
-  GstElement *e = child(pipeline, "enc");
-  GstStructure *s = nullptr;
-  g_object_get(e, "pool-stats", &s, nullptr);
-  guint64 v = 0;
-  if (!gst_structure_get_uint64(s, field, &v)) {
-    guint u = 0;
-    fail_unless(gst_structure_get_uint(s, field, &u), "no field %s", field);
-    v = u;
-  }
-  gst_structure_free(s);
-  gst_object_unref(e);
-  return v;
-}
-
-static const char *kRaw = "video/x-raw,format=I420,width=160,height=120,framerate=30/1";
-
-static std::string h264_pipeline(int frames, const std::string &enc_props,
-                                 const char *caps = kRaw) {
-  return "videotestsrc num-buffers=" + std::to_string(frames) + " ! " + caps +
-         " ! vapoolenc name=enc " + enc_props +
-         " ! h264parse ! avdec_h264 output-corrupt=false ! fakesink name=out sync=false";
-}
-
-static void require(const char *factory) {
-  fail_unless(steady_have_factory(factory), "%s is required by this test", factory);
-}
-
 // ---------------------------------------------------------------------------------------------
 // selection (core, with a stand-in system)
-
-class FakeSystem : public Availability {
- public:
-  std::set<std::string> factories;
-  std::vector<std::string> nodes;
-  std::map<std::string, NodeInfo> infos;
-  std::map<std::string, std::string> va_paths;
-  std::set<std::string> encode_fails;
-  int encode_tests = 0;
-
-  bool factory_exists(const std::string &f) override { return factories.count(f) > 0; }
-  std::vector<std::string> render_nodes() override { return nodes; }
-  NodeInfo node(const std::string &path) override {
-    auto it = infos.find(path);
-    if (it != infos.end())
-      return it->second;
-    NodeInfo none;
-    none.path = path;
-    none.error = "cannot open " + path;
-    return none;
-  }
-  std::string va_device_path(const std::string &f) override {
-    auto it = va_paths.find(f);
-    return it == va_paths.end() ? "" : it->second;
-  }
-  EncodeTestResult encode_test(const Candidate &c) override {
-    encode_tests++;
-    EncodeTestResult r;
-    r.ok = encode_fails.count(c.factory) == 0;
-    r.error = r.ok ? "" : c.factory + " did not start with a keyframe";
-    return r;
-  }
-
-  // A machine with one node (renderD128) that encodes H.264 with both entrypoints.
-  void add_node(const std::string &path, bool slice, bool slice_lp) {
-    nodes.push_back(path);
-    NodeInfo info;
-    info.path = path;
-    info.opened = true;
-    info.driver = "fake";
-    info.encode[Codec::kH264] = EncodeEntrypoints{slice, slice_lp};
-    infos[path] = info;
-  }
-};
 
 static std::vector<std::string> names(const Selection &s) {
   std::vector<std::string> out;
@@ -266,8 +43,8 @@ static Selection pick(FakeSystem &sys, Device device, const std::string &hw = ""
 GST_START_TEST(test_selection_every_device) {
   const std::string n = "/dev/dri/renderD128";
   FakeSystem all;
-  all.factories = {"vah264lpenc", "vah264enc", "vaapih264enc", "nvh264enc", "x264enc",
-                   "openh264enc"};
+  all.factories = {"vah264lpenc", "vah264enc", "vaapih264enc",
+                   "nvh264enc",   "x264enc",   "openh264enc"};
   all.add_node(n, true, true);
   all.va_paths = {{"vah264lpenc", n}, {"vah264enc", n}};
   FakeSystem none;  // nothing but software
@@ -278,22 +55,22 @@ GST_START_TEST(test_selection_every_device) {
   // auto
   Selection s = pick(all, Device::kAuto);
   fail_unless(s.ok);
-  fail_unless(names(s) == V({"vah264lpenc@" + n, "vah264enc@" + n, "vaapih264enc@" + n,
-                             "nvh264enc", "x264enc"}));
+  fail_unless(names(s) == V({"vah264lpenc@" + n, "vah264enc@" + n, "vaapih264enc@" + n, "nvh264enc",
+                             "x264enc"}));
   s = pick(none, Device::kAuto);
   fail_unless(s.ok && names(s) == V({"x264enc"}));
   s = pick(nothing, Device::kAuto);
   fail_unless(!s.ok);
-  fail_unless(s.error.find("device=auto: no usable h264 encoder") != std::string::npos,
-              "%s", s.error.c_str());
+  fail_unless(s.error.find("device=auto: no usable h264 encoder") != std::string::npos, "%s",
+              s.error.c_str());
   // va
   s = pick(all, Device::kVa);
   fail_unless(s.ok && names(s) == V({"vah264lpenc@" + n, "vah264enc@" + n}));
   s = pick(none, Device::kVa);
   fail_unless(!s.ok);
-  fail_unless(s.error.find("vah264lpenc: not installed; vah264enc: not installed") !=
-                  std::string::npos,
-              "%s", s.error.c_str());
+  fail_unless(
+      s.error.find("vah264lpenc: not installed; vah264enc: not installed") != std::string::npos,
+      "%s", s.error.c_str());
   fail_unless(s.error.find("device=auto") != std::string::npos);
   // vaapi
   s = pick(all, Device::kVaapi);
@@ -342,6 +119,22 @@ GST_START_TEST(test_selection_nodes_and_probe) {
   // render-node picks the second node.
   s = pick(sys, Device::kVa, "vah264lpenc,vah264enc,varenderD129h264enc", "", b);
   fail_unless(s.ok && names(s) == V({"varenderD129h264enc@" + b}));
+  // Built-in order: the per-device twins are found, and va candidates go node by node (the
+  // first node lacks EncSliceLP, so its lpenc is rejected).
+  sys.factories.insert("varenderD129h264lpenc");
+  sys.va_paths["varenderD129h264lpenc"] = b;
+  s = pick(sys, Device::kVa);
+  fail_unless(s.ok);
+  fail_unless(
+      names(s) == V({"vah264enc@" + a, "varenderD129h264lpenc@" + b, "varenderD129h264enc@" + b}),
+      "%s", join(names(s)).c_str());
+  // With the first node unable to encode, the default node is the second.
+  sys.infos[a].encode.clear();
+  s = pick(sys, Device::kAuto);
+  fail_unless(names(s) == V({"varenderD129h264lpenc@" + b, "varenderD129h264enc@" + b, "x264enc"}),
+              "%s", join(names(s)).c_str());
+  sys.add_node(a, true, false);  // restore (replaces the info; nodes list gains a duplicate)
+  sys.nodes.pop_back();
   // probe=encode: a candidate whose test frame is not a keyframe is rejected.
   sys.encode_fails = {"vah264enc"};
   s = pick(sys, Device::kAuto, "vah264enc");
@@ -406,8 +199,7 @@ GST_START_TEST(test_selection_element) {
                   get_str(p, "enc", "encoder").c_str());
       fail_unless(tap.decoded == 3, "%s: %d decoded", c.props, tap.decoded.load());
     } else {
-      fail_unless(err.find(c.error) != std::string::npos, "%s: error '%s'", c.props,
-                  err.c_str());
+      fail_unless(err.find(c.error) != std::string::npos, "%s: error '%s'", c.props, err.c_str());
       fail_unless(err.find("device=auto") != std::string::npos, "%s: %s", c.props, err.c_str());
     }
     gst_object_unref(p);
@@ -423,8 +215,8 @@ GST_START_TEST(test_fallback_on_open_failure) {
   g_object_set(hw, "fail-open", TRUE, nullptr);
   Tap tap;
   attach_tap(p, &tap);
-  fail_unless_equals_string(run(p).c_str(), "");
-  fail_unless_equals_string(get_str(p, "enc", "encoder").c_str(), "x264enc");
+  EXPECT_STR(run(p), "");
+  EXPECT_STR(get_str(p, "enc", "encoder"), "x264enc");
   fail_unless_equals_int(tap.decoded, 3);
   fail_unless_equals_int(stat_u64(p, "fallbacks"), 1);
   gst_object_unref(p);
@@ -449,10 +241,19 @@ GST_START_TEST(test_probe_caches_and_releases) {
   // Warm up GStreamer's own lazily opened descriptors (registry, plugin loading).
   {
     GstElement *p = launch(h264_pipeline(1, "device=software"));
-    fail_unless_equals_string(run(p).c_str(), "");
+    EXPECT_STR(run(p), "");
     gst_object_unref(p);
   }
+  {
+    // The system clock opens its wakeup socket pair on its first wait, once per process.
+    GstClock *clock = gst_system_clock_obtain();
+    GstClockID id = gst_clock_new_single_shot_id(clock, gst_clock_get_time(clock));
+    gst_clock_id_wait(id, nullptr);
+    gst_clock_id_unref(id);
+    gst_object_unref(clock);
+  }
   const int fds_before = fd_count();
+  const std::string fds_before_list = fd_list();
   GstElement *hw = fake_hw();
   guint64 created_before = fake_created();
   ProbeCache &cache = ProbeCache::global();
@@ -475,7 +276,8 @@ GST_START_TEST(test_probe_caches_and_releases) {
   fail_unless_equals_int(fake_created() - created_before, 1);
   fail_unless_equals_int(fake_live(), 0);
   fail_unless_equals_int(DisplayRegistry::global().open_displays(), 0);
-  fail_unless_equals_int(fd_count(), fds_before);
+  fail_unless(fd_count() == fds_before, "descriptors before: %s after: %s", fds_before_list.c_str(),
+              fd_list().c_str());
   gst_object_unref(hw);
   // Objects: the leaks tracer checks at exit that the probe pipeline is gone.
 }
@@ -487,9 +289,8 @@ GST_START_TEST(test_probe_thread_safe) {
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
   for (int i = 0; i < 4; i++)
-    threads.emplace_back([&] {
-      ok += cache.encode_test("fakehwenc", "", EncoderKind::kOther).ok ? 1 : 0;
-    });
+    threads.emplace_back(
+        [&] { ok += cache.encode_test("fakehwenc", "", EncoderKind::kOther).ok ? 1 : 0; });
   for (auto &t : threads)
     t.join();
   fail_unless_equals_int(ok, 4);
@@ -595,8 +396,8 @@ GST_START_TEST(test_reuse_100_sessions) {
     GstElement *p = launch(h264_pipeline(kFrames, props));
     Tap tap;
     attach_tap(p, &tap);
-    fail_unless_equals_string(run(p).c_str(), "");
-    fail_unless_equals_string(get_str(p, "enc", "encoder").c_str(), "fakehwenc");
+    EXPECT_STR(run(p), "");
+    EXPECT_STR(get_str(p, "enc", "encoder"), "fakehwenc");
     fail_unless(get_prop<gboolean>(p, "enc", "reused") == (i > 0), "session %d", i);
     fail_unless_equals_int(tap.keyframes.size(), kFrames);
     fail_unless(tap.keyframes.front(), "session %d did not start with a keyframe", i);
@@ -644,11 +445,18 @@ GST_START_TEST(test_no_reuse_across_keys) {
   const std::string hw_k = std::string(hw) + " key-int-max=10";
   const std::string hw_l = std::string(hw) + " low-latency=false";
   const Step steps[] = {
-      {small, hw, false},          {other_size, hw, false},      {other_rate, hw, false},
-      {other_format, hw, false},   {small, hw_b.c_str(), false}, {small, hw_k.c_str(), false},
-      {small, hw_l.c_str(), false}, {small, "device=software max-idle=8", false},
+      {small, hw, false},
+      {other_size, hw, false},
+      {other_rate, hw, false},
+      {other_format, hw, false},
+      {small, hw_b.c_str(), false},
+      {small, hw_k.c_str(), false},
+      {small, hw_l.c_str(), false},
+      {small, "device=software max-idle=8", false},
       // Every key seen once is parked now: each comes back reused.
-      {small, hw, true},           {other_size, hw, true},       {small, hw_b.c_str(), true},
+      {small, hw, true},
+      {other_size, hw, true},
+      {small, hw_b.c_str(), true},
       {small, "device=software max-idle=8", true},
   };
   int i = 0;
@@ -656,9 +464,9 @@ GST_START_TEST(test_no_reuse_across_keys) {
     GstElement *p = launch(h264_pipeline(3, s.props, s.caps));
     Tap tap;
     attach_tap(p, &tap);
-    fail_unless_equals_string(run(p).c_str(), "");
-    fail_unless(get_prop<gboolean>(p, "enc", "reused") == s.reused, "step %d (%s %s)", i,
-                s.caps, s.props);
+    EXPECT_STR(run(p), "");
+    fail_unless(get_prop<gboolean>(p, "enc", "reused") == s.reused, "step %d (%s %s)", i, s.caps,
+                s.props);
     fail_unless_equals_int(tap.decoded, 3);
     fail_unless(tap.keyframes.front());
     i++;
@@ -673,8 +481,9 @@ GST_START_TEST(test_max_idle) {
   GstElement *last = nullptr;
   for (const char *size : sizes) {
     std::string caps = std::string("video/x-raw,format=I420,framerate=30/1,") + size;
-    GstElement *p = launch(h264_pipeline(2, "hardware-factories=fakehwenc max-idle=2", caps.c_str()));
-    fail_unless_equals_string(run(p).c_str(), "");
+    GstElement *p =
+        launch(h264_pipeline(2, "hardware-factories=fakehwenc max-idle=2", caps.c_str()));
+    EXPECT_STR(run(p), "");
     if (last)
       gst_object_unref(last);
     last = p;
@@ -693,12 +502,105 @@ GST_START_TEST(test_max_idle) {
 }
 GST_END_TEST;
 
+// Pushes `n` I420 frames of w x h with consecutive timestamps.
+static void push_frames(GstHarness *h, int w, int hgt, int n, GstClockTime *pts) {
+  for (int i = 0; i < n; i++) {
+    GstBuffer *b = gst_harness_create_buffer(h, static_cast<gsize>(w * hgt * 3 / 2));
+    gst_buffer_memset(b, 0, static_cast<guint8>(16 * i), static_cast<gsize>(w * hgt * 3 / 2));
+    GST_BUFFER_PTS(b) = *pts;
+    GST_BUFFER_DURATION(b) = GST_SECOND / 30;
+    *pts += GST_SECOND / 30;
+    fail_unless_equals_int(gst_harness_push(h, b), GST_FLOW_OK);
+  }
+}
+
+// Input caps change mid-stream: the session key changes, so the old session is parked and
+// another taken; every frame is accounted for and each segment starts with a keyframe. A
+// flush in between changes nothing in the accounting.
+GST_START_TEST(test_caps_change_and_flush_mid_stream) {
+  GstElement *element =
+      GST_ELEMENT(gst_object_ref_sink(gst_element_factory_make("vapoolenc", nullptr)));
+  g_object_set(element, "hardware-factories", "fakehwenc", nullptr);
+  GstHarness *h = gst_harness_new_empty();
+  static GstStaticPadTemplate raw =
+      GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw"));
+  static GstStaticPadTemplate any =
+      GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+  gst_harness_add_element_full(h, element, &raw, "sink", &any, "src");
+  gst_object_unref(element);  // the harness holds its own
+  gst_harness_play(h);
+  GstClockTime pts = 0;
+  gst_harness_set_src_caps_str(h, "video/x-raw,format=I420,width=160,height=120,framerate=30/1");
+  push_frames(h, 160, 120, 3, &pts);
+  gst_harness_push_event(h, gst_event_new_flush_start());
+  gst_harness_push_event(h, gst_event_new_flush_stop(FALSE));
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  segment.start = pts;
+  segment.time = pts;
+  gst_harness_push_event(h, gst_event_new_segment(&segment));  // as an upstream after a flush
+  push_frames(h, 160, 120, 2, &pts);
+  gst_harness_set_src_caps_str(h, "video/x-raw,format=I420,width=176,height=144,framerate=30/1");
+  push_frames(h, 176, 144, 3, &pts);
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+
+  std::vector<bool> keys;
+  while (GstBuffer *b = gst_harness_try_pull(h)) {
+    keys.push_back(!GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT));
+    gst_buffer_unref(b);
+  }
+  fail_unless_equals_int(keys.size(), 8);
+  fail_unless(keys[0] && keys[5], "each session starts with a keyframe");
+  guint64 in = 0, out = 0, lost = 0;
+  g_object_get(h->element, "frames-in", &in, "frames-out", &out, "frames-lost", &lost, nullptr);
+  fail_unless_equals_uint64(in, 8);
+  fail_unless_equals_uint64(out, 8);
+  fail_unless_equals_uint64(lost, 0);
+  GstStructure *st = nullptr;
+  g_object_get(h->element, "pool-stats", &st, nullptr);
+  guint64 created = 0;
+  guint parked = 0, active = 0;
+  gst_structure_get(st, "created", G_TYPE_UINT64, &created, "parked", G_TYPE_UINT, &parked,
+                    "active", G_TYPE_UINT, &active, nullptr);
+  gst_structure_free(st);
+  fail_unless_equals_uint64(created, 2);
+  fail_unless_equals_int(parked, 1);  // the 160x120 session, parked at the caps change
+  fail_unless_equals_int(active, 1);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+// A session that will not reach NULL is logged and counted, kept (never freed in a non-NULL
+// state), and destroyed by a later drain once it can be.
+GST_START_TEST(test_cleanup_failure_counted) {
+  GstElement *hw = fake_hw();
+  GstElement *p = launch(h264_pipeline(2, "hardware-factories=fakehwenc"));
+  EXPECT_STR(run(p), "");
+  GstElement *enc = child(p, "enc");
+  g_object_set(hw, "fail-close", TRUE, nullptr);
+  guint drained = 0;
+  g_signal_emit_by_name(enc, "drain-pool", &drained);
+  fail_unless_equals_int(drained, 1);
+  fail_unless_equals_uint64(stat_u64(p, "cleanup-failures"), 1);
+  fail_unless_equals_uint64(stat_u64(p, "destroyed"), 0);
+  g_object_set(hw, "fail-close", FALSE, nullptr);
+  g_signal_emit_by_name(enc, "drain-pool", &drained);  // retries the kept session
+  fail_unless_equals_int(drained, 0);
+  fail_unless_equals_uint64(stat_u64(p, "cleanup-failures"), 1);
+  fail_unless_equals_uint64(stat_u64(p, "destroyed"), 1);
+  fail_unless_equals_int(fake_live(), 0);
+  gst_object_unref(enc);
+  gst_object_unref(p);
+  gst_object_unref(hw);
+}
+GST_END_TEST;
+
 // ---------------------------------------------------------------------------------------------
 // max-sessions and acquire-timeout
 
 static GstElement *prerolled(const std::string &props, const char *caps = kRaw) {
-  GstElement *p = launch("videotestsrc ! " + std::string(caps) + " ! vapoolenc name=enc " +
-                         props + " ! fakesink name=out");
+  GstElement *p = launch("videotestsrc ! " + std::string(caps) + " ! vapoolenc name=enc " + props +
+                         " ! fakesink name=out");
   gst_element_set_state(p, GST_STATE_PAUSED);
   return p;
 }
@@ -709,7 +611,8 @@ static void wait_prerolled(GstElement *p) {
                          GST_STATE_CHANGE_SUCCESS);
 }
 
-static GstMessage *pop(GstElement *p, GstMessageType types, GstClockTime timeout = 30 * GST_SECOND) {
+static GstMessage *pop(GstElement *p, GstMessageType types,
+                       GstClockTime timeout = 30 * GST_SECOND) {
   GstBus *bus = gst_element_get_bus(p);
   GstMessage *m = gst_bus_timed_pop_filtered(bus, timeout, types);
   gst_object_unref(bus);
@@ -722,15 +625,15 @@ GST_START_TEST(test_max_sessions_fallback_after_timeout) {
   wait_prerolled(a);
   GstElement *b = prerolled(props);
   wait_prerolled(b);
-  fail_unless_equals_string(get_str(a, "enc", "encoder").c_str(), "fakehwenc");
-  fail_unless_equals_string(get_str(b, "enc", "encoder").c_str(), "fakehwenc");
+  EXPECT_STR(get_str(a, "enc", "encoder"), "fakehwenc");
+  EXPECT_STR(get_str(b, "enc", "encoder"), "fakehwenc");
   // The third concurrent session waits 150 ms, then device=auto falls back to software.
   GstElement *c = prerolled(props);
   GstMessage *waiting = pop(c, GST_MESSAGE_ELEMENT);
   fail_unless(waiting && gst_message_has_name(waiting, "vapoolenc-waiting"));
   gst_message_unref(waiting);
   wait_prerolled(c);
-  fail_unless_equals_string(get_str(c, "enc", "encoder").c_str(), "x264enc");
+  EXPECT_STR(get_str(c, "enc", "encoder"), "x264enc");
   fail_unless_equals_uint64(stat_u64(c, "limit-waits"), 1);
   fail_unless_equals_uint64(stat_u64(c, "fallbacks"), 1);
   fail_unless_equals_uint64(stat_u64(c, "active"), 3);
@@ -739,6 +642,41 @@ GST_START_TEST(test_max_sessions_fallback_after_timeout) {
     gst_element_set_state(p, GST_STATE_NULL);
     gst_object_unref(p);
   }
+}
+GST_END_TEST;
+
+// The hardware itself refuses a session (its budget is exhausted, as a driver out of contexts
+// refuses vaCreateContext): device=auto falls back to software without an error on the bus; a
+// fixed device fails with the encoder's own error.
+GST_START_TEST(test_hardware_refuses_session) {
+  GstElement *hw = fake_hw();
+  g_object_set(hw, "session-budget", 1, nullptr);
+  GstElement *a = prerolled("hardware-factories=fakehwenc probe=entrypoints");
+  wait_prerolled(a);
+  GstElement *b = prerolled("hardware-factories=fakehwenc probe=entrypoints");
+  wait_prerolled(b);
+  EXPECT_STR(get_str(a, "enc", "encoder"), "fakehwenc");
+  EXPECT_STR(get_str(b, "enc", "encoder"), "x264enc");
+  fail_unless_equals_uint64(stat_u64(b, "fallbacks"), 1);
+  GstMessage *err = pop(b, GST_MESSAGE_ERROR, 0);
+  fail_unless(err == nullptr, "the refused hardware session's error must not reach the bus");
+  guint64 refused = 0;
+  g_object_get(hw, "sessions-refused", &refused, nullptr);
+  fail_unless_equals_uint64(refused, 1);
+
+  GstElement *c = prerolled("device=va hardware-factories=fakehwenc probe=entrypoints");
+  err = pop(c, GST_MESSAGE_ERROR);
+  fail_unless(err != nullptr);
+  GError *e = nullptr;
+  gst_message_parse_error(err, &e, nullptr);
+  fail_unless(strstr(e->message, "session budget of 1 exhausted") != nullptr, "%s", e->message);
+  g_error_free(e);
+  gst_message_unref(err);
+  for (GstElement *p : {a, b, c}) {
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+  }
+  gst_object_unref(hw);
 }
 GST_END_TEST;
 
@@ -778,7 +716,7 @@ GST_START_TEST(test_max_sessions_released_within_timeout) {
   // a's user leaves: its session is parked and handed to b, which has the same key.
   gst_element_set_state(a, GST_STATE_NULL);
   wait_prerolled(b);
-  fail_unless_equals_string(get_str(b, "enc", "encoder").c_str(), "fakehwenc");
+  EXPECT_STR(get_str(b, "enc", "encoder"), "fakehwenc");
   fail_unless(get_prop<gboolean>(b, "enc", "reused"));
   fail_unless_equals_uint64(stat_u64(b, "limit-waits"), 1);
   fail_unless_equals_uint64(stat_u64(b, "fallbacks"), 0);
@@ -786,10 +724,9 @@ GST_START_TEST(test_max_sessions_released_within_timeout) {
 
   // With another key, the waiter evicts the parked session instead of failing.
   gst_element_set_state(b, GST_STATE_NULL);  // parks b's session
-  GstElement *c =
-      prerolled(props, "video/x-raw,format=I420,width=176,height=144,framerate=30/1");
+  GstElement *c = prerolled(props, "video/x-raw,format=I420,width=176,height=144,framerate=30/1");
   wait_prerolled(c);
-  fail_unless_equals_string(get_str(c, "enc", "encoder").c_str(), "fakehwenc");
+  EXPECT_STR(get_str(c, "enc", "encoder"), "fakehwenc");
   fail_unless(!get_prop<gboolean>(c, "enc", "reused"));
   fail_unless_equals_uint64(stat_u64(c, "destroyed"), 1);
   fail_unless_equals_int(fake_live(), 1);
@@ -853,6 +790,59 @@ GST_START_TEST(test_idle_expiry_core) {
 }
 GST_END_TEST;
 
+// Several threads acquiring and releasing sessions of three keys under max-sessions=2: the
+// limit holds at every moment, nothing is lost, everything is destroyed at shutdown.
+GST_START_TEST(test_pool_concurrent_stress) {
+  SessionPool pool;
+  const unsigned kMax = 2;
+  const int kThreads = 4, kRounds = 60;
+  std::atomic<int> holding{0}, peak{0}, limit_failures{0}, over_limit{0};
+  auto make_identity = [](const SessionKey &) {
+    Created c;
+    c.element = GST_ELEMENT(gst_object_ref_sink(gst_element_factory_make("identity", nullptr)));
+    gst_element_set_state(c.element, GST_STATE_PAUSED);
+    return c;
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kRounds; r++) {
+        SessionKey key{"identity", "", "caps" + std::to_string((t + r) % 3), "s"};
+        auto a = pool.acquire(key, AcquireLimits{kMax, std::chrono::seconds(20)}, make_identity);
+        if (!a.session) {
+          limit_failures++;
+          continue;
+        }
+        // live + parked of the (one) group never exceeds the limit.
+        PoolStats snap = pool.stats();
+        if (snap.active + snap.parked > kMax)
+          over_limit++;
+        int now = ++holding;
+        int seen = peak.load();
+        while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+        }
+        --holding;
+        pool.release(std::move(a.session), ParkLimits{1, GST_CLOCK_TIME_NONE});
+      }
+    });
+  }
+  for (auto &th : threads)
+    th.join();
+  fail_unless_equals_int(limit_failures, 0);
+  fail_unless_equals_int(over_limit, 0);
+  fail_unless(peak <= static_cast<int>(kMax), "peak %d sessions held", peak.load());
+  PoolStats st = pool.stats();
+  fail_unless_equals_uint64(st.created + st.reused, kThreads * kRounds);
+  fail_unless_equals_int(st.active, 0);
+  fail_unless(st.parked <= kMax);
+  pool.shutdown();
+  st = pool.stats();
+  fail_unless_equals_uint64(st.destroyed, st.created);
+  fail_unless_equals_int(st.parked, 0);
+  fail_unless_equals_uint64(st.cleanup_failures, 0);
+}
+GST_END_TEST;
+
 // The same through the element, with the test clock installed as the pool clock.
 GST_START_TEST(test_idle_expiry_element) {
   GstClock *clock = gst_test_clock_new_with_start_time(0);
@@ -860,15 +850,15 @@ GST_START_TEST(test_idle_expiry_element) {
   const char *sizes[] = {"width=160,height=120", "width=176,height=144", "width=192,height=144"};
   for (int i = 0; i < 3; i++) {
     std::string caps = std::string("video/x-raw,format=I420,framerate=30/1,") + sizes[i];
-    std::string props = "hardware-factories=fakehwenc max-idle=4 idle-timeout=" +
-                        std::to_string((i + 1) * 1000);
+    std::string props =
+        "hardware-factories=fakehwenc max-idle=4 idle-timeout=" + std::to_string((i + 1) * 1000);
     GstElement *p = launch(h264_pipeline(2, props, caps.c_str()));
     if (!p0) {
       p0 = p;
       enc = child(p, "enc");
       g_object_set(enc, "pool-clock", clock, nullptr);  // process-wide
     }
-    fail_unless_equals_string(run(p).c_str(), "");
+    EXPECT_STR(run(p), "");
     if (p != p0)
       gst_object_unref(p);
   }
@@ -918,7 +908,7 @@ GST_START_TEST(test_failover_mid_stream) {
   attach_tap(p, &tap);
   std::vector<GstStructure *> elements;
   std::vector<std::string> warnings;
-  fail_unless_equals_string(run(p, &elements, &warnings).c_str(), "");
+  EXPECT_STR(run(p, &elements, &warnings), "");
 
   GstStructure *failover = nullptr;
   for (GstStructure *s : elements)
@@ -942,7 +932,7 @@ GST_START_TEST(test_failover_mid_stream) {
   fail_unless_equals_uint64(get_prop<guint64>(p, "enc", "frames-out"), kFrames - 1);
   fail_unless_equals_uint64(get_prop<guint64>(p, "enc", "frames-lost"), 1);
   fail_unless_equals_int(get_prop<guint>(p, "enc", "failovers"), 1);
-  fail_unless_equals_string(get_str(p, "enc", "encoder").c_str(), "x264enc");
+  EXPECT_STR(get_str(p, "enc", "encoder"), "x264enc");
   fail_unless_equals_int(tap.keyframes.size(), kFrames - 1);
   fail_unless(tap.keyframes[0], "hardware output starts with a keyframe");
   fail_unless(tap.keyframes[10], "software output after the swap starts with a keyframe");
@@ -950,7 +940,7 @@ GST_START_TEST(test_failover_mid_stream) {
   gst_object_unref(p);
   // The failed hardware session was destroyed, not parked.
   p = launch(h264_pipeline(1, "hardware-factories=fakehwenc"));
-  fail_unless_equals_string(run(p).c_str(), "");
+  EXPECT_STR(run(p), "");
   GstElement *enc = child(p, "enc");
   guint drained = 0;
   g_signal_emit_by_name(enc, "drain-pool", &drained);
@@ -974,8 +964,7 @@ GST_END_TEST;
 GST_START_TEST(test_error_unknown_codec) {
   GstElement *p = launch(h264_pipeline(1, "codec=h266"));
   std::string err = run(p);
-  fail_unless(err.find("unknown codec 'h266': set codec to one of h264, h265, vp8, vp9, av1") ==
-                  0,
+  fail_unless(err.find("unknown codec 'h266': set codec to one of h264, h265, vp8, vp9, av1") == 0,
               "%s", err.c_str());
   gst_object_unref(p);
 }
@@ -1016,7 +1005,7 @@ GST_START_TEST(test_software_codecs) {
       attach_tap(p, &tap);
       std::string err = run(p);
       fail_unless(err.empty(), "%s: %s", c.codec, err.c_str());
-      fail_unless_equals_string(get_str(p, "enc", "encoder").c_str(), c.encoder);
+      EXPECT_STR(get_str(p, "enc", "encoder"), c.encoder);
       fail_unless(get_prop<gboolean>(p, "enc", "reused") == (i == 1));
       fail_unless(tap.keyframes.front());
       fail_unless_equals_int(tap.decoded, 4);
@@ -1035,7 +1024,7 @@ GST_START_TEST(test_clean_shutdown_with_parked_sessions) {
   GstElement *hw = fake_hw();
   for (const char *props : {"hardware-factories=fakehwenc", "device=software"}) {
     GstElement *p = launch(h264_pipeline(2, props));
-    fail_unless_equals_string(run(p).c_str(), "");
+    EXPECT_STR(run(p), "");
     gst_object_unref(p);
   }
   fail_unless_equals_int(fake_live(), 1);
@@ -1059,10 +1048,14 @@ static Suite *vapoolenc_suite() {
   tcase_add_test(tc, test_reuse_100_sessions);
   tcase_add_test(tc, test_no_reuse_across_keys);
   tcase_add_test(tc, test_max_idle);
+  tcase_add_test(tc, test_cleanup_failure_counted);
+  tcase_add_test(tc, test_caps_change_and_flush_mid_stream);
   tcase_add_test(tc, test_max_sessions_fallback_after_timeout);
   tcase_add_test(tc, test_max_sessions_fixed_device_error);
+  tcase_add_test(tc, test_hardware_refuses_session);
   tcase_add_test(tc, test_max_sessions_released_within_timeout);
   tcase_add_test(tc, test_idle_expiry_core);
+  tcase_add_test(tc, test_pool_concurrent_stress);
   tcase_add_test(tc, test_idle_expiry_element);
   tcase_add_test(tc, test_failover_mid_stream);
   tcase_add_test(tc, test_error_unknown_codec);

@@ -10,7 +10,8 @@
  *   caps after READY and destroyed on PAUSED->READY, like the va encoders; the budget+1th
  *   session is refused with an error, as an exhausted driver refuses vaCreateContext;
  * - a session-creation delay (real time) modelling context creation cost;
- * - failure injection: refuse to open (NULL->READY fails), or fail after N frames per session.
+ * - failure injection: refuse to open (NULL->READY fails), fail after N frames per session,
+ *   or refuse to close (READY->NULL fails, to exercise cleanup-failure handling).
  *
  * The fault and budget properties are process-wide (they apply to every instance, so a test
  * can configure the encoders vapoolenc creates); defaults come from the environment variables
@@ -39,10 +40,11 @@ G_DECLARE_FINAL_TYPE(GstFakeHwEnc, gst_fake_hw_enc, GST, FAKE_HW_ENC, GstBin)
 namespace {
 
 // Process-wide "hardware".
-std::atomic<guint> g_budget{0};          // 0: unlimited
+std::atomic<guint> g_budget{0};  // 0: unlimited
 std::atomic<guint> g_creation_delay_ms{0};
 std::atomic<bool> g_fail_open{false};
-std::atomic<guint> g_fail_after{0};      // 0: never
+std::atomic<guint> g_fail_after{0};  // 0: never
+std::atomic<bool> g_fail_close{false};
 std::atomic<guint> g_live{0};
 std::atomic<guint64> g_created{0};
 std::atomic<guint64> g_refused{0};
@@ -76,6 +78,7 @@ enum {
   PROP_CREATION_DELAY,
   PROP_FAIL_OPEN,
   PROP_FAIL_AFTER,
+  PROP_FAIL_CLOSE,
   PROP_LIVE_SESSIONS,
   PROP_SESSIONS_CREATED,
   PROP_SESSIONS_REFUSED,
@@ -159,6 +162,11 @@ static GstStateChangeReturn change_state(GstElement *element, GstStateChange tra
                       ("fakehwenc: simulated failure to open the device"), (nullptr));
     return GST_STATE_CHANGE_FAILURE;
   }
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL && g_fail_close) {
+    GST_ELEMENT_ERROR(self, RESOURCE, CLOSE, ("fakehwenc: simulated failure to close the device"),
+                      (nullptr));
+    return GST_STATE_CHANGE_FAILURE;
+  }
   GstStateChangeReturn ret =
       GST_ELEMENT_CLASS(gst_fake_hw_enc_parent_class)->change_state(element, transition);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
@@ -179,16 +187,16 @@ static void gst_fake_hw_enc_init(GstFakeHwEnc *self) {
   gst_element_link(self->x264, filter);
 
   GstPad *target = gst_element_get_static_pad(self->x264, "sink");
-  self->sinkpad = gst_ghost_pad_new_from_template("sink", target,
-                                                  gst_static_pad_template_get(&sink_template));
+  self->sinkpad = gst_ghost_pad_new_from_template(
+      "sink", target, gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), "sink"));
   gst_object_unref(target);
   gst_pad_set_event_function(self->sinkpad, sink_event);
   gst_pad_set_chain_function(self->sinkpad, sink_chain);
   gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
 
   target = gst_element_get_static_pad(filter, "src");
-  GstPad *src =
-      gst_ghost_pad_new_from_template("src", target, gst_static_pad_template_get(&src_template));
+  GstPad *src = gst_ghost_pad_new_from_template(
+      "src", target, gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), "src"));
   gst_object_unref(target);
   gst_element_add_pad(GST_ELEMENT(self), src);
 }
@@ -198,8 +206,7 @@ static void gst_fake_hw_enc_finalize(GObject *object) {
   G_OBJECT_CLASS(gst_fake_hw_enc_parent_class)->finalize(object);
 }
 
-static void set_property(GObject *object, guint prop_id, const GValue *value,
-                         GParamSpec *pspec) {
+static void set_property(GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec) {
   GstFakeHwEnc *self = GST_FAKE_HW_ENC(object);
   switch (prop_id) {
     case PROP_TARGET_BITRATE:
@@ -222,6 +229,9 @@ static void set_property(GObject *object, guint prop_id, const GValue *value,
       break;
     case PROP_FAIL_AFTER:
       g_fail_after = g_value_get_uint(value);
+      break;
+    case PROP_FAIL_CLOSE:
+      g_fail_close = g_value_get_boolean(value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -252,6 +262,9 @@ static void get_property(GObject *object, guint prop_id, GValue *value, GParamSp
       break;
     case PROP_FAIL_AFTER:
       g_value_set_uint(value, g_fail_after);
+      break;
+    case PROP_FAIL_CLOSE:
+      g_value_set_boolean(value, g_fail_close);
       break;
     case PROP_LIVE_SESSIONS:
       g_value_set_uint(value, g_live);
@@ -317,6 +330,11 @@ static void gst_fake_hw_enc_class_init(GstFakeHwEncClass *klass) {
                         "never).",
                         0, G_MAXINT, 0, rw));
   g_object_class_install_property(
+      gobject_class, PROP_FAIL_CLOSE,
+      g_param_spec_boolean("fail-close", "Fail close",
+                           "Process-wide: refuse to close (READY->NULL fails) while set.", FALSE,
+                           rw));
+  g_object_class_install_property(
       gobject_class, PROP_LIVE_SESSIONS,
       g_param_spec_uint("live-sessions", "Live sessions",
                         "Process-wide: simulated hardware sessions open now.", 0, G_MAXUINT, 0,
@@ -334,10 +352,9 @@ static void gst_fake_hw_enc_class_init(GstFakeHwEncClass *klass) {
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
-  gst_element_class_set_static_metadata(element_class, "Fake hardware H.264 encoder (tests)",
-                                        "Codec/Encoder/Video/Hardware",
-                                        "Session-limited stand-in for a hardware encoder",
-                                        "gst-steady");
+  gst_element_class_set_static_metadata(
+      element_class, "Fake hardware H.264 encoder (tests)", "Codec/Encoder/Video/Hardware",
+      "Session-limited stand-in for a hardware encoder", "gst-steady");
 }
 
 static gboolean plugin_init(GstPlugin *plugin) {
