@@ -199,7 +199,8 @@ GST_START_TEST(test_leaked_buffer_reported) {
 GST_END_TEST;
 
 GST_START_TEST(test_leak_names_owning_pipeline) {
-  ChildResult r = run_helper("leak-from-pipeline", "leakwatch(interval=0,grace=0)");
+  // grace=30: the orphan verdict comes from the final report, which judges everything.
+  ChildResult r = run_helper("leak-from-pipeline", "leakwatch(interval=0,grace=30)");
   fail_unless_equals_int(r.exit_status, 0);
   assert_contains(r.err, "  GstQueue x1: 'kept-queue' in pipeline 'owner'");
   // The queue's pads belong to the same pipeline.
@@ -384,9 +385,10 @@ GST_START_TEST(test_fd_classification_real_descriptors) {
 GST_END_TEST;
 
 GST_START_TEST(test_thread_name_growth) {
-  fail_unless_equals_string(thread_group("queue12:src").c_str(), "queue#:src");
-  fail_unless_equals_string(thread_group("gmain\n").c_str(), "gmain");
-  fail_unless_equals_string(thread_group("").c_str(), "(unnamed)");
+  // (std::string temporaries compared as std::string: the check macros keep pointers.)
+  fail_unless(thread_group("queue12:src") == "queue#:src");
+  fail_unless(thread_group("gmain\n") == "gmain");
+  fail_unless(thread_group("") == "(unnamed)");
 
   ProcessProbe probe(false);
   ProcessSnapshot before = probe.sample();
@@ -757,7 +759,7 @@ print("schema ok")
 GST_START_TEST(test_json_report_schema) {
   std::string json = temp_path("report.json");
   ChildResult r = run_helper("leak-from-pipeline",
-                             "leakwatch(interval=0,grace=0,summary=false,report=" + json + ")");
+                             "leakwatch(interval=0,grace=30,summary=false,report=" + json + ")");
   fail_unless_equals_int(r.exit_status, 0);
   assert_not_contains(r.err, "leakwatch: summary");  // summary=false
   const gchar *argv[] = {"python3", "-c", kJsonSchemaCheck, json.c_str(), nullptr};
@@ -806,8 +808,7 @@ GST_START_TEST(test_bad_params_one_warning) {
   r = run_helper("noop", "leakwatch(interval=0,summary=false,=)");
   fail_unless_equals_int(count_of(r.err, "leakwatch: could not parse parameters"), 1);
   Params p;
-  fail_unless_equals_string(
-      parse_params("track=\"GstFoo,GstBar\",grace=2.5,fail-on-leak=true", p).c_str(), "");
+  fail_unless(parse_params("track=\"GstFoo,GstBar\",grace=2.5,fail-on-leak=true", p).empty());
   fail_unless_equals_int(p.track.size(), 2);
   fail_unless_equals_string(p.track[1].c_str(), "GstBar");
   fail_unless(p.grace_s == 2.5 && p.fail_on_leak);
