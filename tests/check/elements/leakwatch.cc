@@ -50,7 +50,7 @@ std::string build_path(const char *rel) {
 }
 
 ChildResult run_helper(const std::string &scenario, const std::string &tracers,
-                       const char *gst_debug = nullptr) {
+                       const char *gst_debug = nullptr, const std::string &arg = "") {
   std::string helper = build_path("tests/check/elements/leakwatch-helper");
   gchar **env = g_get_environ();
   env = g_environ_setenv(env, "GST_TRACERS", tracers.c_str(), TRUE);
@@ -59,7 +59,7 @@ ChildResult run_helper(const std::string &scenario, const std::string &tracers,
     env = g_environ_setenv(env, "GST_DEBUG", gst_debug, TRUE);
   else
     env = g_environ_unsetenv(env, "GST_DEBUG");
-  const gchar *argv[] = {helper.c_str(), scenario.c_str(), nullptr};
+  const gchar *argv[] = {helper.c_str(), scenario.c_str(), arg.c_str(), nullptr};
   gchar *out = nullptr, *err = nullptr;
   gint status = 0;
   GError *error = nullptr;
@@ -798,6 +798,34 @@ GST_START_TEST(test_html_report_has_every_plot) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_periodic_reports) {
+  std::string json = temp_path("periodic.json");
+  ChildResult r =
+      run_helper("periodic-report",
+                 "leakwatch(interval=0,summary=false,report-interval=0.000001,report=" + json + ")",
+                 nullptr, json);
+  fail_unless_equals_int(r.exit_status, 0);
+  // Rewritten by the sampling round while running...
+  fail_unless_equals_string(r.out.c_str(), "periodic: final=false\nperiodic: verdict=running\n");
+  // ...and by the final report at exit.
+  std::string final_report = slurp(json);
+  assert_contains(final_report, "\"final\": true");
+  assert_contains(final_report, "\"verdict\": \"clean\"");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_sampler_thread) {
+  ChildResult r = run_helper("sampler-thread", "leakwatch(interval=0.01,summary=false)");
+  fail_unless_equals_int(r.exit_status, 0);
+  fail_unless_equals_string(r.out.c_str(), "sampler: 3-samples on-leakwatch-thread\n");
+  // objects=false: no hooks, process sampling only, still summarized at exit.
+  r = run_helper("noop", "leakwatch(interval=0,objects=false)");
+  fail_unless_equals_int(r.exit_status, 0);
+  assert_contains(r.err, "leakwatch: objects: not tracked (objects=false)\n");
+  assert_contains(r.err, "leakwatch: verdict: clean\n");
+}
+GST_END_TEST;
+
 GST_START_TEST(test_bad_params_one_warning) {
   ChildResult r = run_helper("noop", "leakwatch(interval=0,bogus=1,window=3,summary=false)");
   fail_unless_equals_int(r.exit_status, 0);
@@ -844,6 +872,8 @@ static Suite *leakwatch_suite() {
   tcase_add_test(tc, test_fail_on_leak_exit_status);
   tcase_add_test(tc, test_json_report_schema);
   tcase_add_test(tc, test_html_report_has_every_plot);
+  tcase_add_test(tc, test_periodic_reports);
+  tcase_add_test(tc, test_sampler_thread);
   tcase_add_test(tc, test_bad_params_one_warning);
   return s;
 }
