@@ -57,6 +57,10 @@ void sample_now() {
   gst_object_unref(tracer);
 }
 
+// Deliberately leaked objects that must be modified after creation.
+GstElement *volatile kept_element = nullptr;
+GstCaps *volatile kept_caps = nullptr;
+
 // Counts the sampler thread's "sample taken" log lines; main waits on the condition.
 GMutex sample_lock;
 GCond sample_cond;
@@ -88,6 +92,17 @@ int main(int argc, char **argv) {
   } else if (!std::strcmp(scenario, "leak-element")) {
     GstElement *e = gst_element_factory_make("queue", "leaky-queue");
     (void)e;  // deliberately leaked
+  } else if (!std::strcmp(scenario, "leak-flagged")) {
+    // Flagged as may-be-leaked (as GStreamer does for its own singletons): not a leak.
+    // Kept in globals: gst_element_factory_make() is declared G_GNUC_MALLOC, so GCC may drop
+    // a flag store into an object that never escapes the function.
+    kept_element = gst_element_factory_make("queue", "flagged-queue");
+    GST_OBJECT_FLAG_SET(kept_element, GST_OBJECT_FLAG_MAY_BE_LEAKED);
+    kept_caps = gst_caps_new_empty_simple("video/x-raw");
+    GST_MINI_OBJECT_FLAG_SET(kept_caps, GST_MINI_OBJECT_FLAG_MAY_BE_LEAKED);
+  } else if (!std::strcmp(scenario, "leak-caps")) {
+    GstCaps *caps = gst_caps_new_empty_simple("video/x-raw");
+    (void)caps;  // deliberately leaked
   } else if (!std::strcmp(scenario, "leak-pad")) {
     GstPad *pad = gst_pad_new("leaky-pad", GST_PAD_SRC);
     (void)pad;  // deliberately leaked

@@ -210,6 +210,18 @@ GST_START_TEST(test_leak_names_owning_pipeline) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_may_be_leaked_flag_respected) {
+  ChildResult r = run_helper("leak-flagged", "leakwatch(interval=0,fail-on-leak=true)");
+  fail_unless_equals_int(r.exit_status, 0);
+  assert_contains(r.err, "leakwatch: objects: nothing left alive\n");
+  assert_contains(r.err, "leakwatch: verdict: clean\n");
+  // The same caps without the flag are a leak.
+  r = run_helper("leak-caps", "leakwatch(interval=0)");
+  assert_contains(r.err, "  GstCaps x1: (unnamed)");
+  assert_contains(r.err, "leakwatch: verdict: LEAKS FOUND\n");
+}
+GST_END_TEST;
+
 // ================= no false positives =================
 
 GST_START_TEST(test_clean_runs_report_nothing) {
@@ -381,6 +393,27 @@ GST_START_TEST(test_fd_classification_real_descriptors) {
   fail_unless(classify_fd("/dmabuf:", false, 0, 0) == FdClass::kDmabuf);
   fail_unless(classify_fd("/dev/null", true, S_IFCHR, makedev(1, 3)) == FdClass::kOther);
   fail_unless(classify_fd("anon_inode:[eventpoll]", false, 0, 0) == FdClass::kOther);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_real_render_node) {
+  // The build machines have no GPU: this runs only where a render node exists.
+  const char *node = "/dev/dri/renderD128";
+  int fd = open(node, O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    STEADY_SKIP("no %s to open (no GPU)", node);
+  ProcessProbe probe(false);
+  ProcessSnapshot s = probe.sample();
+  close(fd);
+  fail_unless(s.fds[static_cast<int>(FdClass::kDrmRender)] >= 1);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_nvml_when_present) {
+  NvmlProbe nvml;
+  if (!nvml.available())
+    STEADY_SKIP("libnvidia-ml.so.1 cannot be loaded (no NVIDIA driver)");
+  fail_unless(nvml.process_used_bytes(static_cast<unsigned>(getpid())) >= 0);
 }
 GST_END_TEST;
 
@@ -853,6 +886,7 @@ static Suite *leakwatch_suite() {
   tcase_add_test(tc, test_leaked_pool_reported);
   tcase_add_test(tc, test_leaked_buffer_reported);
   tcase_add_test(tc, test_leak_names_owning_pipeline);
+  tcase_add_test(tc, test_may_be_leaked_flag_respected);
   tcase_add_test(tc, test_clean_runs_report_nothing);
   tcase_add_test(tc, test_pipeline_dropped_while_playing);
   tcase_add_test(tc, test_pipeline_alive_after_null);
@@ -860,6 +894,8 @@ static Suite *leakwatch_suite() {
   tcase_add_test(tc, test_lifecycle_logged);
   tcase_add_test(tc, test_fd_classification_real_descriptors);
   tcase_add_test(tc, test_thread_name_growth);
+  tcase_add_test(tc, test_real_render_node);
+  tcase_add_test(tc, test_nvml_when_present);
   tcase_add_test(tc, test_drm_fdinfo_parsing);
   tcase_add_test(tc, test_trend_flat_with_noise_no_alert);
   tcase_add_test(tc, test_trend_slow_growth_alerts);
