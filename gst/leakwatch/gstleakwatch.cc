@@ -151,6 +151,7 @@ static void write_reports(GstLeakwatchTracer *lw, const leakwatch::ReportData &d
 // One sampling round: sample, post alerts, rewrite periodic reports when due.
 static guint sample_round(GstLeakwatchTracer *lw) {
   std::vector<leakwatch::Alert> alerts = lw->monitor->sample();
+  GST_LOG_OBJECT(lw, "sample taken, %zu alert(s)", alerts.size());
   post_alerts(lw, alerts);
   const leakwatch::Params &p = lw->monitor->params();
   if (p.report_interval_s > 0 && (!p.report.empty() || !p.html.empty())) {

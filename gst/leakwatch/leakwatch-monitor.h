@@ -15,6 +15,7 @@
 
 #include <glib-object.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -140,6 +141,7 @@ class Monitor {
   ProcessSnapshot first_;
   ProcessSnapshot last_;
   size_t samples_ = 0;
+  std::atomic<bool> final_{false};
   unsigned checkpoints_ = 0;
   uint64_t checkpoint_serial_ = 0;
   ProcessSnapshot checkpoint_snapshot_;

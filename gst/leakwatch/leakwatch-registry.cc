@@ -123,7 +123,19 @@ int Registry::refcount(const void *ptr) {
 }
 
 bool Registry::flagged(const ObjectRecord &r) const {
-  return inspector_.may_be_leaked && inspector_.may_be_leaked(r.ptr, r.slot->is_mini);
+  if (!inspector_.may_be_leaked)
+    return false;
+  // An object kept alive on purpose keeps its children (an element's pads) alive too.
+  const ObjectRecord *walk = &r;
+  for (int depth = 0; walk != nullptr && depth < 64; ++depth) {
+    if (inspector_.may_be_leaked(walk->ptr, walk->slot->is_mini))
+      return true;
+    if (walk->parent == nullptr)
+      break;
+    auto up = records_.find(walk->parent);
+    walk = up == records_.end() ? nullptr : &up->second;
+  }
+  return false;
 }
 
 AliveObject Registry::describe(const ObjectRecord &r) const {
