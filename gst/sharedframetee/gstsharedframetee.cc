@@ -25,6 +25,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <mutex>
 
 #include "gstsharedframeteepad.h"
 #include "sharedframetee-hub.h"
@@ -44,7 +45,8 @@ constexpr guint kDefaultStallTimeout = 0;
 struct SftPrivate {
   std::shared_ptr<sft::Hub> hub = std::make_shared<sft::Hub>();
   std::unique_ptr<sft::Watchdog> watchdog;
-  guint next_pad_index = 0;  // guarded by the object lock
+  std::mutex pads_mutex;     // our own lock: ThreadSanitizer cannot see GST_OBJECT_LOCK
+  guint next_pad_index = 0;  // guarded by pads_mutex
 };
 
 struct _GstSharedFrameTee {
@@ -182,7 +184,7 @@ static GstPad *gst_shared_frame_tee_request_new_pad(GstElement *element, GstPadT
   GstSharedFrameTee *self = GST_SHARED_FRAME_TEE(element);
   guint index = 0;
   {
-    steady::ObjectLock lock(self);
+    std::lock_guard<std::mutex> lock(self->priv->pads_mutex);
     if (name && std::sscanf(name, "src_%u", &index) == 1) {
       if (index >= self->priv->next_pad_index)
         self->priv->next_pad_index = index + 1;

@@ -114,7 +114,8 @@ class Hub {
   void set_linked(const std::shared_ptr<Branch> &branch, bool linked);
   // Returns false when the branch was removed or evicted.
   bool set_running(const std::shared_ptr<Branch> &branch, bool running);
-  // Blocks until there is something to push (true) or the branch must stop (false).
+  // Blocks until there is something to push (true) or the branch must stop (false). The
+  // references of the previous delivery in *delivery are dropped first, under the mutex.
   bool next(const std::shared_ptr<Branch> &branch, Delivery *delivery);
   // Like next() but never blocks: false when there is nothing to push right now.
   bool try_next(const std::shared_ptr<Branch> &branch, Delivery *delivery);
@@ -142,9 +143,9 @@ class Hub {
   using Lock = std::unique_lock<std::mutex>;
   bool active(const Branch &b) const { return !b.removed_ && !b.evicted_; }
   std::uint64_t held_locked(const Branch &b) const;
-  void enforce_capacity_locked(std::vector<Item> *graveyard);
-  void evict_oldest_buffer_locked(std::vector<Item> *graveyard);
-  void evict_oldest_locked(std::vector<Item> *graveyard);
+  void enforce_capacity_locked();
+  void evict_oldest_buffer_locked();
+  void evict_oldest_locked();
   void wake_branches_locked();
   void drop_ring_locked();
   bool want_keyframe_locked();
