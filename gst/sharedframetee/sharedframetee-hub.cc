@@ -343,8 +343,18 @@ bool Hub::prepare_locked(Branch &b, Delivery *d) {
 }
 
 bool Hub::next(const std::shared_ptr<Branch> &branch, Delivery *delivery) {
-  Branch &b = *branch;
   Lock lk(mutex_);
+  return next_locked(*branch, lk, delivery);
+}
+
+bool Hub::complete_and_next(const std::shared_ptr<Branch> &branch, GstFlowReturn ret,
+                            Delivery *delivery, bool *fatal) {
+  Lock lk(mutex_);
+  *fatal = complete_locked(*branch, ret);
+  return next_locked(*branch, lk, delivery);
+}
+
+bool Hub::next_locked(Branch &b, Lock &lk, Delivery *delivery) {
   *delivery = Delivery();  // the previous delivery's references go under the mutex
   for (;;) {
     if (!b.running_ || !active(b))
@@ -382,8 +392,11 @@ void Hub::start_push_locked(Branch &b, Delivery *delivery) {
 }
 
 bool Hub::complete(const std::shared_ptr<Branch> &branch, GstFlowReturn ret) {
-  Branch &b = *branch;
   std::lock_guard<std::mutex> lk(mutex_);
+  return complete_locked(*branch, ret);
+}
+
+bool Hub::complete_locked(Branch &b, GstFlowReturn ret) {
   const bool was_buffer = b.in_flight_ && b.in_flight_buffer_;
   b.in_flight_ = false;
   b.in_flight_buffer_ = false;

@@ -117,6 +117,10 @@ class Hub {
   // Blocks until there is something to push (true) or the branch must stop (false). The
   // references of the previous delivery in *delivery are dropped first, under the mutex.
   bool next(const std::shared_ptr<Branch> &branch, Delivery *delivery);
+  // complete() for the previous delivery and next() under one lock acquisition (the branch
+  // threads' loop). *fatal as complete() returns it.
+  bool complete_and_next(const std::shared_ptr<Branch> &branch, GstFlowReturn ret,
+                         Delivery *delivery, bool *fatal);
   // Like next() but never blocks: false when there is nothing to push right now.
   bool try_next(const std::shared_ptr<Branch> &branch, Delivery *delivery);
   // Reports how the push of the last delivery ended. Returns true the first time a fatal
@@ -152,6 +156,8 @@ class Hub {
   void resync_locked(Branch &b, Delivery *d);
   void start_push_locked(Branch &b, Delivery *d);
   bool prepare_locked(Branch &b, Delivery *d);
+  bool complete_locked(Branch &b, GstFlowReturn ret);
+  bool next_locked(Branch &b, Lock &lk, Delivery *delivery);
 
   mutable std::mutex mutex_;
   Ring ring_;

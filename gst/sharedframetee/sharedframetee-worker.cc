@@ -86,7 +86,8 @@ void Worker::run(std::shared_ptr<Hub> hub, std::shared_ptr<Branch> branch,
                  std::shared_ptr<Exit> exit) {
   {
     Delivery d;
-    while (hub->next(branch, &d)) {
+    bool running = hub->next(branch, &d);
+    while (running) {
       if (d.request_keyframe) {
         GST_DEBUG_OBJECT(srcpad.get(), "asking upstream for a keyframe");
         gst_pad_push_event(sinkpad.get(), gst_video_event_new_upstream_force_key_unit(
@@ -103,6 +104,12 @@ void Worker::run(std::shared_ptr<Hub> hub, std::shared_ptr<Branch> branch,
         else
           gst_pad_push_event(srcpad.get(), gst_event_ref(GST_EVENT_CAST(d.item.get())));
       }
+      if (ret > GST_FLOW_NOT_NEGOTIATED) {
+        bool fatal_unused = false;
+        running = hub->complete_and_next(branch, ret, &d, &fatal_unused);
+        continue;
+      }
+      // A fatal flow return: report it now, not after the next item arrives.
       if (hub->complete(branch, ret)) {
         steady::ObjectRef<GstElement> parent =
             steady::ObjectRef<GstElement>::adopt(gst_pad_get_parent_element(srcpad.get()));
@@ -112,6 +119,7 @@ void Worker::run(std::shared_ptr<Hub> hub, std::shared_ptr<Branch> branch,
                              gst_flow_get_name(ret)));
         }
       }
+      running = hub->next(branch, &d);
     }
   }
   // Drop every reference before saying so: whoever waits may finalize the pad next.
