@@ -240,9 +240,21 @@ static void gst_shared_frame_tee_evict(GstSharedFrameTee *self, sft::StalledBran
 
 // ---- element ----
 
+// The stall watchdog runs on the element clock; without one (no pipeline, or not PLAYING
+// yet) on the system clock.
+static void use_clock(GstSharedFrameTee *self, GstClock *clock) {
+  if (clock) {
+    self->priv->hub->set_clock(clock);
+    return;
+  }
+  steady::ObjectRef<GstClock> system =
+      steady::ObjectRef<GstClock>::adopt(gst_system_clock_obtain());
+  self->priv->hub->set_clock(system.get());
+}
+
 static gboolean gst_shared_frame_tee_set_clock(GstElement *element, GstClock *clock) {
   GstSharedFrameTee *self = GST_SHARED_FRAME_TEE(element);
-  self->priv->hub->set_clock(clock);
+  use_clock(self, clock);
   return GST_ELEMENT_CLASS(gst_shared_frame_tee_parent_class)->set_clock(element, clock);
 }
 
@@ -409,6 +421,8 @@ static void gst_shared_frame_tee_init(GstSharedFrameTee *self) {
   self->priv = new SftPrivate();
   self->priv->watchdog.reset(new sft::Watchdog(
       self->priv->hub, [self](sft::StalledBranch &s) { gst_shared_frame_tee_evict(self, s); }));
+
+  use_clock(self, nullptr);
 
   self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
   gst_pad_set_chain_function(self->sinkpad, gst_shared_frame_tee_chain);

@@ -26,9 +26,9 @@
 namespace {
 
 struct Params {
-  int frames = 1500;
+  int frames = 600;
   int reps = 5;
-  int fps = 1000;
+  int fps = 240;
   int frame_bytes = 50000;
 };
 
