@@ -26,7 +26,7 @@ static GstFlowReturn sink_chain(GstPad *pad, GstObject *parent, GstBuffer *buffe
   }
   s->blocked = false;
   s->cv.notify_all();
-  return s->flushing ? GST_FLOW_FLUSHING : GST_FLOW_OK;
+  return s->flushing ? GST_FLOW_FLUSHING : s->result;
 }
 
 static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {

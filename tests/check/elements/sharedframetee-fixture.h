@@ -28,6 +28,7 @@ struct Sink {
   std::vector<guint64> offsets;
   bool block = false;
   bool honour_flush = true;
+  GstFlowReturn result = GST_FLOW_OK;  // what the chain function returns when not flushing
   bool flushing = false;
   bool blocked = false;
   int flush_starts = 0;

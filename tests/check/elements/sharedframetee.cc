@@ -145,6 +145,50 @@ GST_START_TEST(test_blocked_branch_others_get_all) {
 }
 GST_END_TEST;
 
+// capacity-time bounds the ring by timestamps (40 ms apart here): 200 ms keeps 6 buffers.
+GST_START_TEST(test_capacity_time) {
+  Tee t;
+  g_object_set(t.element, "capacity-buffers", 1000u, "capacity-time",
+               static_cast<guint64>(200 * GST_MSECOND), nullptr);
+  Sink *blocked = t.add_branch();
+  blocked->set_block(true);
+  t.play();
+  t.push(0, true);
+  fail_unless(blocked->wait([blocked] { return blocked->blocked; }));
+  for (guint64 i = 1; i < 20; ++i)
+    t.push(i, true);
+  const Stats st = stats_of(blocked->tee_pad);
+  fail_unless_equals_uint64(st.offered, 20);
+  fail_unless_equals_uint64(st.lag, 1 + 6);  // buffer 0 in its push, 14..19 in the ring
+  fail_unless_equals_uint64(st.dropped, 13);
+}
+GST_END_TEST;
+
+// A fatal flow return on one branch is reported once on the bus; the others go on.
+GST_START_TEST(test_fatal_flow_on_one_branch) {
+  Tee t;
+  Sink *good = t.add_branch();
+  Sink *bad = t.add_branch();
+  bad->result = GST_FLOW_NOT_NEGOTIATED;
+  t.play();
+  for (guint64 i = 0; i < 3; ++i) {
+    t.push(i, true);
+    fail_unless(good->wait([good, i] { return good->offsets.size() == i + 1; }));
+  }
+  t.sync({good, bad});
+  GstMessage *msg = gst_bus_timed_pop_filtered(t.bus, 20 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless(msg != nullptr);
+  fail_unless(GST_MESSAGE_SRC(msg) == GST_OBJECT(t.element));
+  gst_message_unref(msg);
+  fail_unless(gst_bus_pop_filtered(t.bus, GST_MESSAGE_ERROR) == nullptr);  // only once
+  fail_unless(bad->received() == range(0, 3));
+  const Stats b = stats_of(bad->tee_pad);
+  fail_unless_equals_uint64(b.out, 0);
+  fail_unless_equals_uint64(b.dropped, 3);
+  fail_unless_equals_uint64(stats_of(good->tee_pad).out, 3);
+}
+GST_END_TEST;
+
 // ---- lag and resync ----
 
 // Blocks the branch on buffer 0, pushes 1..last with keyframes where is_key says, unblocks,
@@ -748,6 +792,8 @@ static Suite *sharedframetee_suite() {
   tcase_add_test(tc, test_lockstep_default_capacity);
   tcase_add_test(tc, test_no_branches_accepts_data);
   tcase_add_test(tc, test_blocked_branch_others_get_all);
+  tcase_add_test(tc, test_capacity_time);
+  tcase_add_test(tc, test_fatal_flow_on_one_branch);
   tcase_add_test(tc, test_lag_resync_keyframe);
   tcase_add_test(tc, test_lag_resync_latest);
   tcase_add_test(tc, test_lag_resync_waits_for_keyframe);
