@@ -350,6 +350,10 @@ static void gst_shared_frame_tee_class_init(GstSharedFrameTeeClass *klass) {
 
   GST_DEBUG_CATEGORY_INIT(gst_shared_frame_tee_debug, "sharedframetee", 0,
                           "one bounded ring shared by every branch");
+  // Intern the message's names now rather than on the watchdog thread at first eviction.
+  for (const char *name :
+       {"sharedframetee-branch-evicted", "pad", "stalled-for", "buffers-dropped"})
+    g_quark_from_static_string(name);
 
   gobject_class->set_property = gst_shared_frame_tee_set_property;
   gobject_class->get_property = gst_shared_frame_tee_get_property;

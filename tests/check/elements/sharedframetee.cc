@@ -531,6 +531,9 @@ static void on_finalized(gpointer data, GObject *) {
 }
 
 GST_START_TEST(test_release_downstream_never_returns) {
+  // Built before any branch thread exists: the thread that finalizes the pad uses it.
+  std::pair<std::mutex, std::pair<std::condition_variable, bool>> finalized;
+  finalized.second.second = false;
   Tee t;
   auto owned = std::make_unique<Sink>();
   Sink *stuck = owned.get();
@@ -541,8 +544,6 @@ GST_START_TEST(test_release_downstream_never_returns) {
   t.play();
   t.push(0, true);
   fail_unless(stuck->wait([stuck] { return stuck->blocked; }));
-  std::pair<std::mutex, std::pair<std::condition_variable, bool>> finalized;
-  finalized.second.second = false;
   g_object_weak_ref(G_OBJECT(stuck->tee_pad), on_finalized, &finalized);
   GstPad *tee_pad = stuck->tee_pad;
   stuck->tee_pad = nullptr;
@@ -563,6 +564,8 @@ GST_END_TEST;
 
 // Releasing a pad from inside its own branch's streaming thread must not deadlock.
 GST_START_TEST(test_release_from_own_thread) {
+  std::pair<std::mutex, std::pair<std::condition_variable, bool>> finalized;
+  finalized.second.second = false;
   Tee t;
   auto owned = std::make_unique<Sink>();
   Sink *s = owned.get();
@@ -586,8 +589,6 @@ GST_START_TEST(test_release_from_own_thread) {
   // The streaming thread is detached and gone once downstream returned; wait for the pad.
   GstPad *tee_pad = s->tee_pad;
   s->tee_pad = nullptr;
-  std::pair<std::mutex, std::pair<std::condition_variable, bool>> finalized;
-  finalized.second.second = false;
   g_object_weak_ref(G_OBJECT(tee_pad), on_finalized, &finalized);
   gst_object_unref(tee_pad);
   std::unique_lock<std::mutex> lk(finalized.first);
