@@ -296,6 +296,9 @@ GST_START_TEST(test_caps_change_in_skipped_stretch) {
   fail_unless(at0 < at15);
   fail_unless(std::find(at0, at15, "caps:video/x-h264, width=(int)640") != at15);
   fail_unless(std::find(log.begin(), log.end(), "ev:custom:skipped-marker") == log.end());
+  // The resync re-offered stream-start and segment, the same objects: not sent twice.
+  fail_unless_equals_int(std::count(log.begin(), log.end(), "ev:stream-start"), 1);
+  fail_unless_equals_int(std::count(log.begin(), log.end(), "ev:segment"), 1);
   GstCaps *caps = gst_pad_get_current_caps(s->pad);
   GstCaps *expected = gst_caps_from_string("video/x-h264, width=(int)640");
   fail_unless(gst_caps_is_equal(caps, expected));
@@ -347,6 +350,31 @@ GST_END_TEST;
 
 GST_START_TEST(test_late_join_latest) {
   run_late_join(true, {9});
+}
+GST_END_TEST;
+
+// Late join with no keyframe left in the ring: the new pad asks upstream for one (at
+// request time) and starts with it.
+GST_START_TEST(test_late_join_waits_for_keyframe) {
+  Tee t;
+  Sink *first = t.add_branch();
+  t.play();
+  for (guint64 i = 0; i < 10; ++i) {
+    t.push(i, i == 0);  // the ring (8) keeps deltas 2..9 only
+    fail_unless(first->wait([first, i] { return first->offsets.size() == i + 1; }));
+  }
+  Sink *late = t.add_branch();
+  fail_unless(t.wait_key_units(1));
+  t.push(10, false);
+  t.push(11, true);
+  fail_unless(late->wait([late] { return late->offsets.size() == 1; }));
+  t.sync({late, first});
+  fail_unless(late->received() == std::vector<guint64>({11}));
+  const Stats st = stats_of(late->tee_pad);
+  fail_unless_equals_uint64(st.offered, 2);
+  fail_unless_equals_uint64(st.out, 1);
+  fail_unless_equals_uint64(st.dropped, 1);
+  fail_unless(first->received() == range(0, 12));
 }
 GST_END_TEST;
 
@@ -424,6 +452,16 @@ GST_END_TEST;
 
 // ---- eviction on stall, driven by a test clock ----
 
+// Test-clock time only moves when the test moves it, so every push so far started at 0, the
+// live branch's too, and one of its pushes is always the last one in flight. Move the clock
+// to `at` between two markers: the live branch's push in flight then started at `at`, not
+// at 0, and only the stuck branch is due at the deadline.
+static void settle_at(Tee &t, Sink *live, GstClock *clock, GstClockTime at) {
+  t.sync({live});
+  gst_test_clock_set_time(GST_TEST_CLOCK(clock), at);
+  t.sync({live});
+}
+
 GST_START_TEST(test_stall_eviction_test_clock) {
   Tee t;
   GstClock *clock = gst_test_clock_new();
@@ -438,9 +476,7 @@ GST_START_TEST(test_stall_eviction_test_clock) {
   for (guint64 i = 1; i < 5; ++i)
     t.push(i, false);
   fail_unless(live->wait([live] { return live->offsets.size() == 5; }));
-  // Test-clock time never moves by itself: every push started at 0. Let the live branch
-  // finish its last push first, or it would be stalled at 1 s too.
-  t.sync({live});
+  settle_at(t, live, clock, 600 * GST_MSECOND);
   // The watchdog waits for time 1 s (push started at 0); crank the clock there.
   fail_unless(gst_test_clock_crank(GST_TEST_CLOCK(clock)));
   GstMessage *msg = gst_bus_timed_pop_filtered(t.bus, 20 * GST_SECOND, GST_MESSAGE_ELEMENT);
@@ -470,6 +506,56 @@ GST_START_TEST(test_stall_eviction_test_clock) {
   gint pads = 0;
   g_object_get(t.element, "num-src-pads", &pads, nullptr);
   fail_unless_equals_int(pads, 1);
+  gst_element_set_state(t.element, GST_STATE_NULL);
+  gst_object_unref(clock);
+}
+GST_END_TEST;
+
+// The usual application pattern: release the evicted pad right from a bus sync handler,
+// on the watchdog's thread.
+static GstBusSyncReply release_evicted(GstBus *, GstMessage *msg, gpointer element) {
+  const GstStructure *s = gst_message_get_structure(msg);
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT &&
+      gst_structure_has_name(s, "sharedframetee-branch-evicted")) {
+    GstPad *pad = nullptr;
+    gst_structure_get(s, "pad", GST_TYPE_PAD, &pad, nullptr);
+    gst_element_release_request_pad(GST_ELEMENT(element), pad);
+    gst_object_unref(pad);
+  }
+  return GST_BUS_PASS;
+}
+
+GST_START_TEST(test_stall_eviction_release_in_sync_handler) {
+  Tee t;
+  GstClock *clock = gst_test_clock_new();
+  gst_element_set_clock(t.element, clock);
+  g_object_set(t.element, "stall-timeout", 500u, nullptr);
+  gst_bus_set_sync_handler(t.bus, release_evicted, t.element, nullptr);
+  Sink *live = t.add_branch();
+  Sink *stuck = t.add_branch();
+  stuck->set_block(true);
+  t.play();
+  t.push(0, true);
+  fail_unless(stuck->wait([stuck] { return stuck->blocked; }));
+  settle_at(t, live, clock, 300 * GST_MSECOND);
+  fail_unless(gst_test_clock_crank(GST_TEST_CLOCK(clock)));
+  GstMessage *msg = gst_bus_timed_pop_filtered(t.bus, 20 * GST_SECOND, GST_MESSAGE_ELEMENT);
+  fail_unless(msg != nullptr);
+  gst_message_unref(msg);
+  // Released by the handler before the message reached the queue.
+  gint pads = 0;
+  g_object_get(t.element, "num-src-pads", &pads, nullptr);
+  fail_unless_equals_int(pads, 1);
+  fail_if(gst_pad_is_linked(stuck->pad));
+  for (auto it = t.sinks.begin(); it != t.sinks.end(); ++it) {
+    if (it->get() == stuck) {
+      t.sinks.erase(it);
+      break;
+    }
+  }
+  t.push(1, true);
+  fail_unless(live->wait([live] { return live->offsets.size() == 2; }));
+  gst_bus_set_sync_handler(t.bus, nullptr, nullptr, nullptr);
   gst_element_set_state(t.element, GST_STATE_NULL);
   gst_object_unref(clock);
 }
@@ -801,9 +887,11 @@ static Suite *sharedframetee_suite() {
   tcase_add_test(tc, test_caps_change_in_skipped_stretch);
   tcase_add_test(tc, test_late_join_fast_start);
   tcase_add_test(tc, test_late_join_latest);
+  tcase_add_test(tc, test_late_join_waits_for_keyframe);
   tcase_add_test(tc, test_eos_to_all_branches);
   tcase_add_test(tc, test_flush_to_all_branches);
   tcase_add_test(tc, test_stall_eviction_test_clock);
+  tcase_add_test(tc, test_stall_eviction_release_in_sync_handler);
   tcase_add_test(tc, test_release_blocked_branch_playing);
   tcase_add_test(tc, test_release_downstream_never_returns);
   tcase_add_test(tc, test_release_from_own_thread);
