@@ -85,21 +85,29 @@ void Hub::set_clock(GstClock *clock) {
 // ---- upstream side ----
 
 void Hub::push_buffer(GstBuffer *buffer) {
-  std::lock_guard<std::mutex> lk(mutex_);
-  ring_.push_buffer(buffer);
-  for (const auto &b : branches_) {
-    if (active(*b))
-      ++b->stats_.offered;
+  Waiters waiters;
+  {
+    std::lock_guard<std::mutex> lk(mutex_);
+    ring_.push_buffer(buffer);
+    for (const auto &b : branches_) {
+      if (active(*b))
+        ++b->stats_.offered;
+    }
+    enforce_capacity_locked();
+    collect_waiters_locked(&waiters);
   }
-  enforce_capacity_locked();
-  wake_branches_locked();
+  notify(waiters);
 }
 
 void Hub::push_event(GstEvent *event) {
-  std::lock_guard<std::mutex> lk(mutex_);
-  ring_.push_event(event);
-  enforce_capacity_locked();
-  wake_branches_locked();
+  Waiters waiters;
+  {
+    std::lock_guard<std::mutex> lk(mutex_);
+    ring_.push_event(event);
+    enforce_capacity_locked();
+    collect_waiters_locked(&waiters);
+  }
+  notify(waiters);
 }
 
 void Hub::drop_ring_locked() {
@@ -133,9 +141,13 @@ void Hub::flush_stop_begin() {
 }
 
 void Hub::flush_stop_end() {
-  std::lock_guard<std::mutex> lk(mutex_);
-  flushing_ = false;
-  wake_branches_locked();
+  Waiters waiters;
+  {
+    std::lock_guard<std::mutex> lk(mutex_);
+    flushing_ = false;
+    collect_waiters_locked(&waiters);
+  }
+  notify(waiters);
 }
 
 void Hub::reset() {
@@ -214,11 +226,19 @@ void Hub::evict_oldest_locked() {
   }
 }
 
-void Hub::wake_branches_locked() {
+// Branches are woken after the mutex is released, so a woken thread does not at once block
+// on the mutex the upstream thread still holds. No wakeup is lost: a waiting branch set
+// waiting_ and entered cv_.wait() atomically under the mutex before we saw the flag.
+void Hub::collect_waiters_locked(Waiters *waiters) {
   for (const auto &b : branches_) {
     if (b->waiting_)
-      b->cv_.notify_one();
+      waiters->push_back(b);
   }
+}
+
+void Hub::notify(const Waiters &waiters) {
+  for (const auto &b : waiters)
+    b->cv_.notify_one();
 }
 
 bool Hub::want_keyframe_locked() {

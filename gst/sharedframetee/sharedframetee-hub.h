@@ -150,7 +150,9 @@ class Hub {
   void enforce_capacity_locked();
   void evict_oldest_buffer_locked();
   void evict_oldest_locked();
-  void wake_branches_locked();
+  using Waiters = std::vector<std::shared_ptr<Branch>>;
+  void collect_waiters_locked(Waiters *waiters);
+  static void notify(const Waiters &waiters);
   void drop_ring_locked();
   bool want_keyframe_locked();
   void resync_locked(Branch &b, Delivery *d);
