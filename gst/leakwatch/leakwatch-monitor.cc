@@ -158,6 +158,10 @@ void Monitor::added_to_bin(const void *bin, const void *element, bool element_is
     lifecycle_.nested(element);
 }
 
+void Monitor::removed_from_bin(const void *element) {
+  registry_.detach(element);
+}
+
 void Monitor::pad_added(const void *element, const void *pad) {
   registry_.set_parent(pad, element);
 }

@@ -103,6 +103,7 @@ class Monitor {
   }
   void object_named(const void *ptr, const char *name, bool is_pipeline);
   void added_to_bin(const void *bin, const void *element, bool element_is_pipeline);
+  void removed_from_bin(const void *element);
   void pad_added(const void *element, const void *pad);
   void pipeline_state_changed(const void *ptr, int old_state, int new_state);
   void pipeline_change_failed(const void *ptr, int from, int to);
