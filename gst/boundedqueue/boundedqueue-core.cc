@@ -1,22 +1,10 @@
 #include "boundedqueue-core.h"
 
-#include <thread>
 #include <utility>
 
 namespace boundedqueue {
 
 namespace {
-
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
-// Spinning only pays when the other side can run at the same time.
-const bool kMultiCore = std::thread::hardware_concurrency() > 1;
 
 GstClockTime running_time(const GstSegment &seg, bool have_segment, GstClockTime ts) {
   if (!have_segment || seg.format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID(ts))
@@ -40,7 +28,6 @@ bool Core::set_bounds(const Bounds &b, bool allow_unbounded, SinkResult *out) {
     return false;
   policy_.set_bounds(b);
   policy_.shrink(store_, dropped);
-  bump();
   count_drops(dropped);
   SinkResult res;
   update_full(GST_CLOCK_TIME_NONE, &res);
@@ -62,7 +49,6 @@ Leaky Core::leaky() const {
 void Core::set_leaky(Leaky l) {
   std::lock_guard<std::mutex> lk(mu_);
   policy_.set_leaky(l);
-  bump();
   // A sink waiting for room under leaky=no re-evaluates under the new mode.
   if (sink_waiting_)
     sink_cv_.notify_one();
@@ -141,23 +127,6 @@ void Core::reset_counters() {
 
 // ---- helpers (mu_ held) ----
 
-bool Core::spin_for_change(std::unique_lock<std::mutex> &lk) {
-  if (!kMultiCore)
-    return false;
-  const std::uint64_t seen = version_.load(std::memory_order_relaxed);
-  lk.unlock();
-  bool changed = false;
-  for (int i = 0; i < kSpinIterations; ++i) {
-    if (version_.load(std::memory_order_relaxed) != seen) {
-      changed = true;
-      break;
-    }
-    cpu_relax();
-  }
-  lk.lock();
-  return changed || version_.load(std::memory_order_relaxed) != seen;
-}
-
 void Core::count_drops(const std::vector<Item> &dropped) {
   for (const Item &it : dropped) {
     ++dropped_count_;
@@ -195,30 +164,31 @@ void Core::maybe_request_keyframe(SinkResult *res) {
   }
 }
 
-void Core::wake_after_pop() {
+bool Core::room_after_pop() {
   if (full_) {
     full_ = policy_.full(store_);
     if (!full_)
       stall_.on_not_full();
   }
-  if (sink_waiting_ && !full_)
-    sink_cv_.notify_one();
+  return sink_waiting_ && !full_;
 }
 
 // ---- sink side ----
 
 SinkResult Core::push_buffer(GstBuffer *buf, GstClockTime now) {
   SinkResult res;
-  Item item;  // destroyed after the lock is released (declared first)
+  // Size and flags are read before locking; destroyed after the lock is released.
+  Item item = Item::buffer(buf, GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE);
+  const GstClockTime ts = GST_BUFFER_DTS_OR_PTS(buf);
   std::unique_lock<std::mutex> lk(mu_);
-  {
-    const GstClockTime ts = GST_BUFFER_DTS_OR_PTS(buf);
+  if (GST_CLOCK_TIME_IS_VALID(ts)) {
     const GstClockTime start = running_time(segment_, have_segment_, ts);
     GstClockTime end = GST_CLOCK_TIME_NONE;
     if (GST_CLOCK_TIME_IS_VALID(start) && GST_BUFFER_DURATION_IS_VALID(buf))
       end = running_time(segment_, have_segment_, ts + GST_BUFFER_DURATION(buf));
-    item = Item::buffer(buf, start, end);
+    item.set_running_time(start, end);
   }
+  const bool item_timed = item.timed();
   Admit a;
   for (;;) {
     if (flushing_ || srcresult_ != GST_FLOW_OK || eos_) {
@@ -230,22 +200,29 @@ SinkResult Core::push_buffer(GstBuffer *buf, GstClockTime now) {
     a = policy_.admit(store_, item, dropped_);
     if (a != Admit::kWait)
       break;
-    if (!spin_for_change(lk)) {
-      sink_waiting_ = true;
-      blocked_cv_.notify_all();
-      sink_cv_.wait(lk);
-      sink_waiting_ = false;
-    }
+    sink_waiting_ = true;
+    blocked_cv_.notify_all();
+    sink_cv_.wait(lk);
+    sink_waiting_ = false;
   }
   ++in_;
-  bump();
+  if (G_UNLIKELY(!item_timed) && !warned_untimed_) {
+    const Bounds &b = policy_.bounds();
+    if (b.buffers == 0 && b.bytes == 0) {
+      warned_untimed_ = true;
+      res.warn_untimed = true;
+    }
+  }
   if (!dropped_.empty())
     count_drops(dropped_);
-  if (a == Admit::kEnqueued && src_waiting_)
-    src_cv_.notify_one();
+  const bool wake_src = a == Admit::kEnqueued && src_waiting_;
   update_full(now, &res);
   maybe_request_keyframe(&res);
-  release_dropped(lk, dropped_);
+  lk.unlock();
+  // Notified after unlocking, so the woken task does not run straight into our lock.
+  if (wake_src)
+    src_cv_.notify_one();
+  dropped_.clear();  // unrefs outside the lock; the capacity stays for the next drop
   return res;
 }
 
@@ -253,6 +230,21 @@ EventResult Core::push_event(GstEvent *event) {
   EventResult r;
   Item item = Item::event(event);
   std::unique_lock<std::mutex> lk(mu_);
+  const GstEventType type = GST_EVENT_TYPE(event);
+  if (!flushing_ && (eos_ || srcresult_ == GST_FLOW_EOS)) {
+    // After EOS only a new stream (STREAM_START or SEGMENT) is accepted, as with queue.
+    if (type != GST_EVENT_STREAM_START && type != GST_EVENT_SEGMENT) {
+      r.accepted = false;
+      r.srcresult = GST_FLOW_EOS;
+      lk.unlock();
+      return r;
+    }
+    eos_ = false;
+    if (srcresult_ == GST_FLOW_EOS) {
+      srcresult_ = GST_FLOW_OK;  // the task had stopped after pushing EOS
+      r.restart_task = true;
+    }
+  }
   if (flushing_ || srcresult_ != GST_FLOW_OK) {
     r.srcresult = flushing_ ? GST_FLOW_FLUSHING : srcresult_;
     // A sticky event is stored on the pad anyway; refusing it would only add noise.
@@ -260,7 +252,7 @@ EventResult Core::push_event(GstEvent *event) {
     lk.unlock();
     return r;
   }
-  switch (GST_EVENT_TYPE(event)) {
+  switch (type) {
     case GST_EVENT_SEGMENT:
       gst_event_copy_segment(event, &segment_);
       have_segment_ = true;
@@ -276,7 +268,6 @@ EventResult Core::push_event(GstEvent *event) {
       break;
   }
   store_.push_back(std::move(item));
-  bump();
   if (src_waiting_)
     src_cv_.notify_one();
   update_full(GST_CLOCK_TIME_NONE, nullptr);
@@ -288,11 +279,9 @@ bool Core::push_query(GstQuery *query) {
   std::unique_lock<std::mutex> lk(mu_);
   if (flushing_ || srcresult_ != GST_FLOW_OK)
     return false;
-  query_ = query;
   query_done_ = false;
   query_in_flight_ = false;
   store_.push_back(Item::query(query));
-  bump();
   if (src_waiting_)
     src_cv_.notify_one();
   query_cv_.wait(lk, [this] {
@@ -308,7 +297,6 @@ bool Core::push_query(GstQuery *query) {
       }
     }
   }
-  query_ = nullptr;
   return result;
 }
 
@@ -317,7 +305,6 @@ bool Core::push_query(GstQuery *query) {
 void Core::set_flushing() {
   std::lock_guard<std::mutex> lk(mu_);
   flushing_ = true;
-  bump();
   src_cv_.notify_all();
   sink_cv_.notify_all();
   query_cv_.notify_all();
@@ -347,7 +334,7 @@ void Core::clear(bool keep_sticky) {
   for (Item &it : kept)
     store_.push_back(std::move(it));
   full_ = false;
-  bump();
+  warned_untimed_ = false;
   stall_.reset();
   policy_.reset();
   burst_buffers_ = 0;
@@ -361,7 +348,6 @@ void Core::clear(bool keep_sticky) {
 void Core::restart() {
   std::lock_guard<std::mutex> lk(mu_);
   flushing_ = false;
-  bump();
   eos_ = false;
   srcresult_ = GST_FLOW_OK;
 }
@@ -371,16 +357,13 @@ void Core::restart() {
 bool Core::pop(Popped &out) {
   std::unique_lock<std::mutex> lk(mu_);
   while (!flushing_ && srcresult_ == GST_FLOW_OK && store_.empty()) {
-    if (!spin_for_change(lk)) {
-      src_waiting_ = true;
-      src_cv_.wait(lk);
-      src_waiting_ = false;
-    }
+    src_waiting_ = true;
+    src_cv_.wait(lk);
+    src_waiting_ = false;
   }
   if (flushing_ || srcresult_ != GST_FLOW_OK)
     return false;
   out.item = store_.pop_front();
-  bump();
   bool close_burst = false;
   switch (out.item.kind()) {
     case Item::Kind::kBuffer:
@@ -403,7 +386,10 @@ bool Core::pop(Popped &out) {
   } else {
     out.burst_buffers = 0;
   }
-  wake_after_pop();
+  const bool wake_sink = room_after_pop();
+  lk.unlock();
+  if (wake_sink)
+    sink_cv_.notify_one();
   return true;
 }
 
@@ -418,9 +404,18 @@ void Core::query_answered(bool result) {
 void Core::set_srcresult(GstFlowReturn ret) {
   std::lock_guard<std::mutex> lk(mu_);
   srcresult_ = ret;
-  bump();
   sink_cv_.notify_all();
   query_cv_.notify_all();
+}
+
+bool Core::eos_pushed() {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (!store_.empty())
+    return false;  // a new stream is already queued behind the EOS: keep going
+  srcresult_ = GST_FLOW_EOS;
+  sink_cv_.notify_all();
+  query_cv_.notify_all();
+  return true;
 }
 
 GstFlowReturn Core::srcresult() const {

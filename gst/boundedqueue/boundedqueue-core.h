@@ -36,11 +36,15 @@ struct SinkResult {
   GstFlowReturn flow = GST_FLOW_OK;
   bool request_keyframe = false;
   GstClockTime arm_stall_at = GST_CLOCK_TIME_NONE;
+  // max-size-time is the only bound and a buffer without a running time came in: nothing
+  // bounds the queue for such a stream. Reported once per start/flush.
+  bool warn_untimed = false;
 };
 
 struct EventResult {
   bool accepted = true;
   GstFlowReturn srcresult = GST_FLOW_OK;  // why it was refused
+  bool restart_task = false;              // a new stream after EOS: start the task again
 };
 
 // One item taken by the source task, plus a drop burst that ended with it.
@@ -103,6 +107,9 @@ class Core {
   void query_answered(bool result);
   // A push downstream failed: remember why, so the sink side returns it upstream.
   void set_srcresult(GstFlowReturn ret);
+  // The task pushed EOS. True when it should stop (nothing queued behind the EOS); the
+  // source result is then EOS until a new stream or a flush.
+  bool eos_pushed();
   GstFlowReturn srcresult() const;
   bool eos() const;
 
@@ -119,16 +126,8 @@ class Core {
   void count_drops(const std::vector<Item> &dropped);
   void update_full(GstClockTime now, SinkResult *res);
   void maybe_request_keyframe(SinkResult *res);
-  void wake_after_pop();
-  // Before sleeping on a condition variable: releases the lock and spins briefly for the
-  // other side to change the store (cheaper than a sleep and a wake-up on a multi-core
-  // machine when the other thread is running). Returns with the lock held; true when
-  // something changed, so the caller re-checks instead of sleeping.
-  bool spin_for_change(std::unique_lock<std::mutex> &lk);
-  void bump() {
-    version_.store(version_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
-  static constexpr int kSpinIterations = 200;
+  // After a pop (mu_ held): updates the full state; true when a waiting sink has room now.
+  bool room_after_pop();
 
   mutable std::mutex mu_;
   std::condition_variable src_cv_;      // source task waits for an item
@@ -136,9 +135,6 @@ class Core {
   std::condition_variable query_cv_;    // sink waits for a query answer
   std::condition_variable blocked_cv_;  // a sink started waiting (tests observe it)
   bool src_waiting_ = false;
-  // Bumped (under mu_) at every change of the store or stream state; read without the lock
-  // while spinning.
-  std::atomic<std::uint64_t> version_{0};
   bool sink_waiting_ = false;
 
   Store store_;
@@ -152,10 +148,10 @@ class Core {
   bool flushing_ = true;
   bool eos_ = false;
   bool full_ = false;
+  bool warned_untimed_ = false;
   GstFlowReturn srcresult_ = GST_FLOW_FLUSHING;
   GstSegment segment_;  // last SEGMENT seen on the sink side
   bool have_segment_ = false;
-  GstQuery *query_ = nullptr;  // serialized query waiting or in flight (borrowed)
   bool query_done_ = false;
   bool query_in_flight_ = false;
   bool query_result_ = false;

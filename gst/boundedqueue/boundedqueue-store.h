@@ -34,6 +34,10 @@ class Item {
   bool delta() const { return delta_; }
   bool discont() const { return discont_; }
   void mark_discont() { discont_ = true; }
+  void set_running_time(GstClockTime start, GstClockTime end) {
+    rt_start_ = start;
+    rt_end_ = GST_CLOCK_TIME_IS_VALID(end) ? end : start;
+  }
   std::uint64_t bytes() const { return bytes_; }
   GstClockTime rt_start() const { return rt_start_; }
   GstClockTime rt_end() const { return rt_end_; }

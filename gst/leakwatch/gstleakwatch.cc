@@ -93,6 +93,16 @@ static void on_bin_add_post(GObject *self, GstClockTime, GstBin *bin, GstElement
   LW(self)->monitor->added_to_bin(bin, element, GST_IS_PIPELINE(element));
 }
 
+// bin-remove-post does not name the element; removal only fails for an element that is not
+// in the bin, which then has no owner to drop anyway. A bin being disposed removes its
+// children the same way, after dropping its child bus (set for a bin's whole life
+// otherwise): those children stay the pipeline's, so what outlives it is still blamed on it.
+static void on_bin_remove_pre(GObject *self, GstClockTime, GstBin *bin, GstElement *element) {
+  if (bin->child_bus == nullptr)
+    return;
+  LW(self)->monitor->removed_from_bin(element);
+}
+
 static void on_element_add_pad(GObject *self, GstClockTime, GstElement *element, GstPad *pad) {
   LW(self)->monitor->pad_added(element, pad);
 }
@@ -151,6 +161,7 @@ static void write_reports(GstLeakwatchTracer *lw, const leakwatch::ReportData &d
 // One sampling round: sample, post alerts, rewrite periodic reports when due.
 static guint sample_round(GstLeakwatchTracer *lw) {
   std::vector<leakwatch::Alert> alerts = lw->monitor->sample();
+  GST_LOG_OBJECT(lw, "sample taken, %zu alert(s)", alerts.size());
   post_alerts(lw, alerts);
   const leakwatch::Params &p = lw->monitor->params();
   if (p.report_interval_s > 0 && (!p.report.empty() || !p.html.empty())) {
@@ -249,6 +260,7 @@ static void register_hooks(GstTracer *tracer) {
   gst_tracing_register_hook(tracer, "mini-object-destroyed", G_CALLBACK(on_mini_object_destroyed));
   gst_tracing_register_hook(tracer, "element-new", G_CALLBACK(on_element_new));
   gst_tracing_register_hook(tracer, "bin-add-post", G_CALLBACK(on_bin_add_post));
+  gst_tracing_register_hook(tracer, "bin-remove-pre", G_CALLBACK(on_bin_remove_pre));
   gst_tracing_register_hook(tracer, "element-add-pad", G_CALLBACK(on_element_add_pad));
   gst_tracing_register_hook(tracer, "element-post-message-pre", G_CALLBACK(on_post_message_pre));
   gst_tracing_register_hook(tracer, "element-change-state-post", G_CALLBACK(on_change_state_post));

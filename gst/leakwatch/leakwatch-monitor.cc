@@ -158,6 +158,10 @@ void Monitor::added_to_bin(const void *bin, const void *element, bool element_is
     lifecycle_.nested(element);
 }
 
+void Monitor::removed_from_bin(const void *element) {
+  registry_.detach(element);
+}
+
 void Monitor::pad_added(const void *element, const void *pad) {
   registry_.set_parent(pad, element);
 }
@@ -198,7 +202,8 @@ std::vector<std::pair<std::string, double>> Monitor::metrics_of(const ProcessSna
 }
 
 void Monitor::grace_checks(int64_t now) {
-  const int64_t grace = static_cast<int64_t>(params_.grace_s * 1e9);
+  // At the final report the process is ending: every pending judgement is due.
+  const int64_t grace = final_ ? -1 : static_cast<int64_t>(params_.grace_s * 1e9);
   for (const auto &due : lifecycle_.due_after_null(now, grace)) {
     // refcount() reads the pipeline under the registry lock, only while it has an entry.
     int rc = registry_.refcount(due.second);
@@ -311,6 +316,7 @@ ReportData Monitor::report(bool final) {
       if (p.destroyed_ns < 0 && p.ptr != nullptr)
         lifecycle_.renamed(p.ptr, registry_.name_of(p.ptr));
     // One last sample so the series ends now, and the grace checks see the final state.
+    final_ = true;
     sample();
   }
   std::lock_guard<std::mutex> lock(sample_mutex_);

@@ -15,6 +15,7 @@
 
 #include <glib-object.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -102,6 +103,7 @@ class Monitor {
   }
   void object_named(const void *ptr, const char *name, bool is_pipeline);
   void added_to_bin(const void *bin, const void *element, bool element_is_pipeline);
+  void removed_from_bin(const void *element);
   void pad_added(const void *element, const void *pad);
   void pipeline_state_changed(const void *ptr, int old_state, int new_state);
   void pipeline_change_failed(const void *ptr, int from, int to);
@@ -140,6 +142,7 @@ class Monitor {
   ProcessSnapshot first_;
   ProcessSnapshot last_;
   size_t samples_ = 0;
+  std::atomic<bool> final_{false};
   unsigned checkpoints_ = 0;
   uint64_t checkpoint_serial_ = 0;
   ProcessSnapshot checkpoint_snapshot_;

@@ -108,6 +108,37 @@ void Registry::set_parent(const void *child, const void *parent) {
   }
 }
 
+void Registry::detach(const void *child) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto c = records_.find(child);
+  if (c == records_.end())
+    return;
+  c->second.parent = nullptr;
+  for (auto &entry : records_) {
+    ObjectRecord &r = entry.second;
+    // The nearest pipeline on the way up from @r, if that way passes through @child.
+    const ObjectRecord *owner = nullptr;
+    bool below_child = false;
+    const ObjectRecord *walk = &r;
+    for (int depth = 0; walk != nullptr && depth < 64; ++depth) {
+      if (owner == nullptr && walk->pipeline_id == walk->serial)
+        owner = walk;
+      if (walk->ptr == child) {
+        below_child = true;
+        break;
+      }
+      if (walk->parent == nullptr)
+        break;
+      auto up = records_.find(walk->parent);
+      walk = up == records_.end() ? nullptr : &up->second;
+    }
+    if (!below_child)
+      continue;
+    r.pipeline_id = owner ? owner->serial : 0;
+    r.pipeline_name = owner ? owner->name : std::string();
+  }
+}
+
 std::string Registry::name_of(const void *ptr) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = records_.find(ptr);
@@ -123,7 +154,19 @@ int Registry::refcount(const void *ptr) {
 }
 
 bool Registry::flagged(const ObjectRecord &r) const {
-  return inspector_.may_be_leaked && inspector_.may_be_leaked(r.ptr, r.slot->is_mini);
+  if (!inspector_.may_be_leaked)
+    return false;
+  // An object kept alive on purpose keeps its children (an element's pads) alive too.
+  const ObjectRecord *walk = &r;
+  for (int depth = 0; walk != nullptr && depth < 64; ++depth) {
+    if (inspector_.may_be_leaked(walk->ptr, walk->slot->is_mini))
+      return true;
+    if (walk->parent == nullptr)
+      break;
+    auto up = records_.find(walk->parent);
+    walk = up == records_.end() ? nullptr : &up->second;
+  }
+  return false;
 }
 
 AliveObject Registry::describe(const ObjectRecord &r) const {

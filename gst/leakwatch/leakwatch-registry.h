@@ -74,6 +74,10 @@ class Registry {
   // Records @parent as @child's parent and gives @child and everything below it the owning
   // pipeline of @parent, when known.
   void set_parent(const void *child, const void *parent);
+  // @child left its bin (gst_bin_remove): it and what hangs below it no longer belong to the
+  // pipeline they were in, unless a pipeline inside the subtree owns them. An encoder that a
+  // pool takes out of a session's pipeline to reuse it is not that session's leftover.
+  void detach(const void *child);
   // Recorded name of an object with a detailed record ("" otherwise).
   std::string name_of(const void *ptr);
   // Reference count of a live object with an entry, -1 when it has none.

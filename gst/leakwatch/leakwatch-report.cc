@@ -146,7 +146,9 @@ std::string format_summary(const ReportData &d) {
   // Objects.
   std::vector<LeakGroup> groups = group_leaks(d);
   std::vector<TypeCount> count_only = d.leaked_count_only();
-  if (groups.empty() && count_only.empty()) {
+  if (!d.params.objects) {
+    o << "leakwatch: objects: not tracked (objects=false)\n";
+  } else if (groups.empty() && count_only.empty()) {
     o << "leakwatch: objects: nothing left alive\n";
   } else {
     o << "leakwatch: objects: LEAKED " << d.alive.size() << " object(s) with records";

@@ -84,6 +84,10 @@ std::vector<Alert> TrendBank::add(double t_s,
           sc.points.pop_front();
         std::vector<std::pair<double, double>> pts(sc.points.begin(), sc.points.end());
         sc.last = evaluate_window(pts, m.limit);
+        // Only a full window may alert: start-up ramps (threads and pools being created in
+        // the first seconds) are not leaks.
+        if (sc.points.size() < window_)
+          sc.last.alert = false;
       }
       if (sc.last.alert) {
         if (!any) {

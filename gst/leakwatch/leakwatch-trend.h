@@ -10,7 +10,8 @@
 //   - the median rises from each quarter to the next by more than 15% of that growth, i.e.
 //     the growth is spread over the window. One step (a session that opens a descriptor once) or
 //     two steps are not a trend; noise around a flat line is not either.
-// Alerts are edge-triggered per metric: raised once, re-armed when no scale holds any more.
+// Only full windows alert (no verdict from a start-up ramp). Alerts are edge-triggered per
+// metric: raised once, re-armed when no scale holds any more.
 #pragma once
 
 #include <cstddef>

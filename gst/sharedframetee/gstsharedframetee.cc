@@ -25,6 +25,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <mutex>
 
 #include "gstsharedframeteepad.h"
 #include "sharedframetee-hub.h"
@@ -44,7 +45,8 @@ constexpr guint kDefaultStallTimeout = 0;
 struct SftPrivate {
   std::shared_ptr<sft::Hub> hub = std::make_shared<sft::Hub>();
   std::unique_ptr<sft::Watchdog> watchdog;
-  guint next_pad_index = 0;  // guarded by the object lock
+  std::mutex pads_mutex;     // our own lock: ThreadSanitizer cannot see GST_OBJECT_LOCK
+  guint next_pad_index = 0;  // guarded by pads_mutex
 };
 
 struct _GstSharedFrameTee {
@@ -182,7 +184,7 @@ static GstPad *gst_shared_frame_tee_request_new_pad(GstElement *element, GstPadT
   GstSharedFrameTee *self = GST_SHARED_FRAME_TEE(element);
   guint index = 0;
   {
-    steady::ObjectLock lock(self);
+    std::lock_guard<std::mutex> lock(self->priv->pads_mutex);
     if (name && std::sscanf(name, "src_%u", &index) == 1) {
       if (index >= self->priv->next_pad_index)
         self->priv->next_pad_index = index + 1;
@@ -238,9 +240,21 @@ static void gst_shared_frame_tee_evict(GstSharedFrameTee *self, sft::StalledBran
 
 // ---- element ----
 
+// The stall watchdog runs on the element clock; without one (no pipeline, or not PLAYING
+// yet) on the system clock.
+static void use_clock(GstSharedFrameTee *self, GstClock *clock) {
+  if (clock) {
+    self->priv->hub->set_clock(clock);
+    return;
+  }
+  steady::ObjectRef<GstClock> system =
+      steady::ObjectRef<GstClock>::adopt(gst_system_clock_obtain());
+  self->priv->hub->set_clock(system.get());
+}
+
 static gboolean gst_shared_frame_tee_set_clock(GstElement *element, GstClock *clock) {
   GstSharedFrameTee *self = GST_SHARED_FRAME_TEE(element);
-  self->priv->hub->set_clock(clock);
+  use_clock(self, clock);
   return GST_ELEMENT_CLASS(gst_shared_frame_tee_parent_class)->set_clock(element, clock);
 }
 
@@ -336,6 +350,10 @@ static void gst_shared_frame_tee_class_init(GstSharedFrameTeeClass *klass) {
 
   GST_DEBUG_CATEGORY_INIT(gst_shared_frame_tee_debug, "sharedframetee", 0,
                           "one bounded ring shared by every branch");
+  // Intern the message's names now rather than on the watchdog thread at first eviction.
+  for (const char *name :
+       {"sharedframetee-branch-evicted", "pad", "stalled-for", "buffers-dropped"})
+    g_quark_from_static_string(name);
 
   gobject_class->set_property = gst_shared_frame_tee_set_property;
   gobject_class->get_property = gst_shared_frame_tee_get_property;
@@ -407,6 +425,8 @@ static void gst_shared_frame_tee_init(GstSharedFrameTee *self) {
   self->priv = new SftPrivate();
   self->priv->watchdog.reset(new sft::Watchdog(
       self->priv->hub, [self](sft::StalledBranch &s) { gst_shared_frame_tee_evict(self, s); }));
+
+  use_clock(self, nullptr);
 
   self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
   gst_pad_set_chain_function(self->sinkpad, gst_shared_frame_tee_chain);

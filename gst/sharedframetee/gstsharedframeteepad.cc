@@ -106,6 +106,11 @@ static void gst_shared_frame_tee_pad_class_init(GstSharedFrameTeePadClass *klass
   pad_class->linked = gst_shared_frame_tee_pad_linked;
   pad_class->unlinked = gst_shared_frame_tee_pad_unlinked;
 
+  for (const char *name :
+       {"sharedframetee-pad-stats", "buffers-offered", "buffers-out", "buffers-dropped",
+        "lag-buffers", "resyncs", "events-skipped", "evicted"})
+    g_quark_from_static_string(name);
+
   const auto flags = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_property(
       gobject_class, PROP_BUFFERS_OUT,

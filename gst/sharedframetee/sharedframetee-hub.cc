@@ -14,12 +14,11 @@ bool is_fatal(GstFlowReturn ret) {
 // ---- configuration ----
 
 void Hub::set_capacity_buffers(std::uint64_t n) {
-  std::vector<Item> graveyard;  // destroyed after the lock is released
   std::lock_guard<std::mutex> lk(mutex_);
   capacity_buffers_ = std::max<std::uint64_t>(1, n);
   // Shrinking applies at once.
   while (ring_.buffers_held() > capacity_buffers_)
-    evict_oldest_locked(&graveyard);
+    evict_oldest_locked();
 }
 
 std::uint64_t Hub::capacity_buffers() const {
@@ -86,23 +85,29 @@ void Hub::set_clock(GstClock *clock) {
 // ---- upstream side ----
 
 void Hub::push_buffer(GstBuffer *buffer) {
-  std::vector<Item> graveyard;
-  std::lock_guard<std::mutex> lk(mutex_);
-  ring_.push_buffer(buffer);
-  for (const auto &b : branches_) {
-    if (active(*b))
-      ++b->stats_.offered;
+  Waiters waiters;
+  {
+    std::lock_guard<std::mutex> lk(mutex_);
+    ring_.push_buffer(buffer);
+    for (const auto &b : branches_) {
+      if (active(*b))
+        ++b->stats_.offered;
+    }
+    enforce_capacity_locked();
+    collect_waiters_locked(&waiters);
   }
-  enforce_capacity_locked(&graveyard);
-  wake_branches_locked();
+  notify(waiters);
 }
 
 void Hub::push_event(GstEvent *event) {
-  std::vector<Item> graveyard;
-  std::lock_guard<std::mutex> lk(mutex_);
-  ring_.push_event(event);
-  enforce_capacity_locked(&graveyard);
-  wake_branches_locked();
+  Waiters waiters;
+  {
+    std::lock_guard<std::mutex> lk(mutex_);
+    ring_.push_event(event);
+    enforce_capacity_locked();
+    collect_waiters_locked(&waiters);
+  }
+  notify(waiters);
 }
 
 void Hub::drop_ring_locked() {
@@ -136,9 +141,13 @@ void Hub::flush_stop_begin() {
 }
 
 void Hub::flush_stop_end() {
-  std::lock_guard<std::mutex> lk(mutex_);
-  flushing_ = false;
-  wake_branches_locked();
+  Waiters waiters;
+  {
+    std::lock_guard<std::mutex> lk(mutex_);
+    flushing_ = false;
+    collect_waiters_locked(&waiters);
+  }
+  notify(waiters);
 }
 
 void Hub::reset() {
@@ -178,27 +187,31 @@ std::uint64_t Hub::keyframe_requests() const {
   return keyframe_requests_;
 }
 
-void Hub::enforce_capacity_locked(std::vector<Item> *graveyard) {
+void Hub::enforce_capacity_locked() {
   while (ring_.buffers_held() > capacity_buffers_)
-    evict_oldest_buffer_locked(graveyard);
+    evict_oldest_buffer_locked();
   if (capacity_time_ > 0) {
     while (ring_.buffers_held() > 1 && ring_.time_span() > capacity_time_)
-      evict_oldest_buffer_locked(graveyard);
+      evict_oldest_buffer_locked();
   }
   while (ring_.events_held() > kMaxEventsHeld)
-    evict_oldest_locked(graveyard);
+    evict_oldest_locked();
 }
 
-void Hub::evict_oldest_buffer_locked(std::vector<Item> *graveyard) {
+void Hub::evict_oldest_buffer_locked() {
   while (!ring_.empty()) {
     const bool was_buffer = ring_.at(ring_.tail()).is_buffer;
-    evict_oldest_locked(graveyard);
+    evict_oldest_locked();
     if (was_buffer)
       return;
   }
 }
 
-void Hub::evict_oldest_locked(std::vector<Item> *graveyard) {
+// Evicted items are released here, under the mutex, on purpose: every thread drops its
+// references to ring items under this mutex (see next()), so the thread that frees one is
+// ordered after every other thread that used it, in a way ThreadSanitizer can see (it cannot
+// see GstMiniObject's refcount atomics inside the uninstrumented GStreamer).
+void Hub::evict_oldest_locked() {
   Item item = ring_.pop_oldest();
   for (const auto &b : branches_) {
     if (!active(*b) || b->cursor_ != item.seq)
@@ -211,14 +224,21 @@ void Hub::evict_oldest_locked(std::vector<Item> *graveyard) {
     else if (!item.sticky)
       ++b->stats_.events_skipped;
   }
-  graveyard->push_back(std::move(item));
 }
 
-void Hub::wake_branches_locked() {
+// Branches are woken after the mutex is released, so a woken thread does not at once block
+// on the mutex the upstream thread still holds. No wakeup is lost: a waiting branch set
+// waiting_ and entered cv_.wait() atomically under the mutex before we saw the flag.
+void Hub::collect_waiters_locked(Waiters *waiters) {
   for (const auto &b : branches_) {
     if (b->waiting_)
-      b->cv_.notify_one();
+      waiters->push_back(b);
   }
+}
+
+void Hub::notify(const Waiters &waiters) {
+  for (const auto &b : waiters)
+    b->cv_.notify_one();
 }
 
 bool Hub::want_keyframe_locked() {
@@ -343,9 +363,19 @@ bool Hub::prepare_locked(Branch &b, Delivery *d) {
 }
 
 bool Hub::next(const std::shared_ptr<Branch> &branch, Delivery *delivery) {
-  Branch &b = *branch;
-  *delivery = Delivery();
   Lock lk(mutex_);
+  return next_locked(*branch, lk, delivery);
+}
+
+bool Hub::complete_and_next(const std::shared_ptr<Branch> &branch, GstFlowReturn ret,
+                            Delivery *delivery, bool *fatal) {
+  Lock lk(mutex_);
+  *fatal = complete_locked(*branch, ret);
+  return next_locked(*branch, lk, delivery);
+}
+
+bool Hub::next_locked(Branch &b, Lock &lk, Delivery *delivery) {
+  *delivery = Delivery();  // the previous delivery's references go under the mutex
   for (;;) {
     if (!b.running_ || !active(b))
       return false;
@@ -361,8 +391,8 @@ bool Hub::next(const std::shared_ptr<Branch> &branch, Delivery *delivery) {
 
 bool Hub::try_next(const std::shared_ptr<Branch> &branch, Delivery *delivery) {
   Branch &b = *branch;
-  *delivery = Delivery();
   std::lock_guard<std::mutex> lk(mutex_);
+  *delivery = Delivery();
   if (!b.running_ || !active(b) || flushing_ || !b.linked_ || !prepare_locked(b, delivery))
     return false;
   start_push_locked(b, delivery);
@@ -382,8 +412,11 @@ void Hub::start_push_locked(Branch &b, Delivery *delivery) {
 }
 
 bool Hub::complete(const std::shared_ptr<Branch> &branch, GstFlowReturn ret) {
-  Branch &b = *branch;
   std::lock_guard<std::mutex> lk(mutex_);
+  return complete_locked(*branch, ret);
+}
+
+bool Hub::complete_locked(Branch &b, GstFlowReturn ret) {
   const bool was_buffer = b.in_flight_ && b.in_flight_buffer_;
   b.in_flight_ = false;
   b.in_flight_buffer_ = false;

@@ -114,8 +114,13 @@ class Hub {
   void set_linked(const std::shared_ptr<Branch> &branch, bool linked);
   // Returns false when the branch was removed or evicted.
   bool set_running(const std::shared_ptr<Branch> &branch, bool running);
-  // Blocks until there is something to push (true) or the branch must stop (false).
+  // Blocks until there is something to push (true) or the branch must stop (false). The
+  // references of the previous delivery in *delivery are dropped first, under the mutex.
   bool next(const std::shared_ptr<Branch> &branch, Delivery *delivery);
+  // complete() for the previous delivery and next() under one lock acquisition (the branch
+  // threads' loop). *fatal as complete() returns it.
+  bool complete_and_next(const std::shared_ptr<Branch> &branch, GstFlowReturn ret,
+                         Delivery *delivery, bool *fatal);
   // Like next() but never blocks: false when there is nothing to push right now.
   bool try_next(const std::shared_ptr<Branch> &branch, Delivery *delivery);
   // Reports how the push of the last delivery ended. Returns true the first time a fatal
@@ -142,15 +147,19 @@ class Hub {
   using Lock = std::unique_lock<std::mutex>;
   bool active(const Branch &b) const { return !b.removed_ && !b.evicted_; }
   std::uint64_t held_locked(const Branch &b) const;
-  void enforce_capacity_locked(std::vector<Item> *graveyard);
-  void evict_oldest_buffer_locked(std::vector<Item> *graveyard);
-  void evict_oldest_locked(std::vector<Item> *graveyard);
-  void wake_branches_locked();
+  void enforce_capacity_locked();
+  void evict_oldest_buffer_locked();
+  void evict_oldest_locked();
+  using Waiters = std::vector<std::shared_ptr<Branch>>;
+  void collect_waiters_locked(Waiters *waiters);
+  static void notify(const Waiters &waiters);
   void drop_ring_locked();
   bool want_keyframe_locked();
   void resync_locked(Branch &b, Delivery *d);
   void start_push_locked(Branch &b, Delivery *d);
   bool prepare_locked(Branch &b, Delivery *d);
+  bool complete_locked(Branch &b, GstFlowReturn ret);
+  bool next_locked(Branch &b, Lock &lk, Delivery *delivery);
 
   mutable std::mutex mutex_;
   Ring ring_;

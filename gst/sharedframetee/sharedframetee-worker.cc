@@ -86,22 +86,30 @@ void Worker::run(std::shared_ptr<Hub> hub, std::shared_ptr<Branch> branch,
                  std::shared_ptr<Exit> exit) {
   {
     Delivery d;
-    while (hub->next(branch, &d)) {
+    bool running = hub->next(branch, &d);
+    while (running) {
       if (d.request_keyframe) {
         GST_DEBUG_OBJECT(srcpad.get(), "asking upstream for a keyframe");
         gst_pad_push_event(sinkpad.get(), gst_video_event_new_upstream_force_key_unit(
                                               GST_CLOCK_TIME_NONE, TRUE, 0));
       }
+      // Push new references; the delivery keeps its own until the next hub->next(), which
+      // drops them under the hub mutex (see Hub::evict_oldest_locked for why).
       for (auto &event : d.sticky)
-        gst_pad_push_event(srcpad.get(), event.release());
-      d.sticky.clear();
+        gst_pad_push_event(srcpad.get(), gst_event_ref(event.get()));
       GstFlowReturn ret = GST_FLOW_OK;
       if (d.item) {
         if (d.is_buffer)
-          ret = gst_pad_push(srcpad.get(), GST_BUFFER_CAST(d.item.release()));
+          ret = gst_pad_push(srcpad.get(), gst_buffer_ref(GST_BUFFER_CAST(d.item.get())));
         else
-          gst_pad_push_event(srcpad.get(), GST_EVENT_CAST(d.item.release()));
+          gst_pad_push_event(srcpad.get(), gst_event_ref(GST_EVENT_CAST(d.item.get())));
       }
+      if (ret > GST_FLOW_NOT_NEGOTIATED) {
+        bool fatal_unused = false;
+        running = hub->complete_and_next(branch, ret, &d, &fatal_unused);
+        continue;
+      }
+      // A fatal flow return: report it now, not after the next item arrives.
       if (hub->complete(branch, ret)) {
         steady::ObjectRef<GstElement> parent =
             steady::ObjectRef<GstElement>::adopt(gst_pad_get_parent_element(srcpad.get()));
@@ -111,6 +119,7 @@ void Worker::run(std::shared_ptr<Hub> hub, std::shared_ptr<Branch> branch,
                              gst_flow_get_name(ret)));
         }
       }
+      running = hub->next(branch, &d);
     }
   }
   // Drop every reference before saying so: whoever waits may finalize the pad next.

@@ -4,7 +4,8 @@
 //  2. memory: a consumer stalled for 5 s behind boundedqueue; peak bytes held against
 //     max-size-bytes.
 // The producer and consumer are bare pads linked straight to the element, so what is timed
-// is the element itself. Usage: boundedqueue-bench [runs] [stall-seconds]
+// is the element itself. Usage: boundedqueue-bench [runs] [stall-seconds] [sections]
+// where sections is a comma-separated subset of small,pingpong,large,stall (default: all).
 #include <gst/gst.h>
 
 #include <steady-ptr.h>
@@ -204,6 +205,8 @@ int main(int argc, char **argv) {
   gst_init(&argc, &argv);
   const int runs = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
   const double stall_s = argc > 2 ? std::atof(argv[2]) : 5.0;
+  const std::string sections = argc > 3 ? argv[3] : "small,pingpong,large,stall";
+  auto want = [&](const char *name) { return sections.find(name) != std::string::npos; };
   {
     auto f = steady::ObjectRef<GstElementFactory>::adopt(gst_element_factory_find("boundedqueue"));
     if (!f) {
@@ -211,17 +214,21 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  throughput("2M buffers of 64 bytes, max-size-buffers=200, leaky=no", 2000000, 64,
-             "max-size-buffers=200 max-size-bytes=0 max-size-time=0 leaky=no",
-             "max-size-buffers=200 max-size-bytes=0 max-size-time=0 leaky=no", runs);
+  if (want("small"))
+    throughput("2M buffers of 64 bytes, max-size-buffers=200, leaky=no", 2000000, 64,
+               "max-size-buffers=200 max-size-bytes=0 max-size-time=0 leaky=no",
+               "max-size-buffers=200 max-size-bytes=0 max-size-time=0 leaky=no", runs);
   // The worst case for any queue: a bound of 2 makes both threads sleep and wake per buffer.
-  throughput("500k buffers of 64 bytes, max-size-buffers=2, leaky=no (ping-pong)", 500000, 64,
-             "max-size-buffers=2 max-size-bytes=0 max-size-time=0 leaky=no",
-             "max-size-buffers=2 max-size-bytes=0 max-size-time=0 leaky=no", runs);
-  throughput("100k buffers of 64 KiB, max-size-bytes=4 MiB, leaky=no", 100000, 64 * 1024,
-             "max-size-buffers=0 max-size-bytes=4194304 max-size-time=0 leaky=no",
-             "max-size-buffers=0 max-size-bytes=4194304 max-size-time=0 leaky=no", runs);
-  stalled(stall_s);
+  if (want("pingpong"))
+    throughput("500k buffers of 64 bytes, max-size-buffers=2, leaky=no (ping-pong)", 500000, 64,
+               "max-size-buffers=2 max-size-bytes=0 max-size-time=0 leaky=no",
+               "max-size-buffers=2 max-size-bytes=0 max-size-time=0 leaky=no", runs);
+  if (want("large"))
+    throughput("100k buffers of 64 KiB, max-size-bytes=4 MiB, leaky=no", 100000, 64 * 1024,
+               "max-size-buffers=0 max-size-bytes=4194304 max-size-time=0 leaky=no",
+               "max-size-buffers=0 max-size-bytes=4194304 max-size-time=0 leaky=no", runs);
+  if (want("stall"))
+    stalled(stall_s);
   gst_deinit();
   return 0;
 }

@@ -7,9 +7,12 @@
 // and two references: the core `factories` tracer (the hook-dispatch floor of any tracer) and
 // leakwatch(objects=false) (process sampling only, no hooks).
 // Configurations are interleaved run by run so machine noise hits all of them alike. Each
-// child reports the wall time from PLAYING to EOS; the parent prints every run, the medians
-// and the ratios to the no-tracer median.
+// child reports the wall time and the process CPU time (user + system, all threads) from
+// PLAYING to EOS; the parent prints every run, the medians and the ratios to the no-tracer
+// medians. On a loaded shared machine the CPU-time ratio is the steadier figure.
 #include <gst/gst.h>
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -19,6 +22,14 @@
 #include <vector>
 
 namespace {
+
+// User + system CPU time of the whole process (all threads), microseconds.
+gint64 cpu_us() {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * G_GINT64_CONSTANT(1000000) +
+         ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
 
 int run_child(long buffers) {
   gst_init(nullptr, nullptr);
@@ -34,16 +45,19 @@ int run_child(long buffers) {
   gst_element_set_state(pipeline, GST_STATE_PAUSED);
   gst_element_get_state(pipeline, nullptr, nullptr, GST_CLOCK_TIME_NONE);
   gint64 start = g_get_monotonic_time();
+  gint64 cpu_start = cpu_us();
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
   GstMessage *msg = gst_bus_timed_pop_filtered(
       bus, GST_CLOCK_TIME_NONE, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   gint64 end = g_get_monotonic_time();
+  gint64 cpu_end = cpu_us();
   int rc = GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS ? 0 : 3;
   gst_message_unref(msg);
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(bus);
   gst_object_unref(pipeline);
-  std::printf("%lld\n", static_cast<long long>(end - start));
+  std::printf("%lld %lld\n", static_cast<long long>(end - start),
+              static_cast<long long>(cpu_end - cpu_start));
   std::fflush(stdout);
   gst_deinit();
   return rc;
@@ -73,16 +87,17 @@ int main(int argc, char **argv) {
     const char *label;
     const char *tracers;  // nullptr = none
     std::vector<double> ms;
+    std::vector<double> cpu_ms;
   };
-  std::vector<Config> configs = {{"no tracer", nullptr, {}},
-                                 {"core leaks", "leaks", {}},
-                                 {"leakwatch (defaults)", "leakwatch", {}},
+  std::vector<Config> configs = {{"no tracer", nullptr, {}, {}},
+                                 {"core leaks", "leaks", {}, {}},
+                                 {"leakwatch (defaults)", "leakwatch", {}, {}},
                                  // GStreamer 1.22 dispatches every hook point (a clock read
                                  // and two hash lookups) once any tracer registers any hook:
                                  // core `factories` does nothing per buffer, so it measures
                                  // that floor.
-                                 {"core factories (floor)", "factories", {}},
-                                 {"leakwatch objects=false", "leakwatch(objects=false)", {}}};
+                                 {"core factories (floor)", "factories", {}, {}},
+                                 {"leakwatch objects=false", "leakwatch(objects=false)", {}, {}}};
   std::printf("fakesrc num-buffers=%ld ! queue ! fakesink, %d runs per configuration\n", buffers,
               runs);
   for (int r = 0; r < runs; ++r) {
@@ -108,16 +123,21 @@ int main(int argc, char **argv) {
         g_free(out);
         return 1;
       }
-      double ms = std::atof(out) / 1000.0;
+      long long wall_us = 0, cpu = 0;
+      std::sscanf(out, "%lld %lld", &wall_us, &cpu);
       g_free(out);
+      double ms = wall_us / 1000.0, cpu_ms = cpu / 1000.0;
       c.ms.push_back(ms);
-      std::printf("run %d  %-22s %9.1f ms\n", r + 1, c.label, ms);
+      c.cpu_ms.push_back(cpu_ms);
+      std::printf("run %d  %-24s wall %9.1f ms  cpu %9.1f ms\n", r + 1, c.label, ms, cpu_ms);
       std::fflush(stdout);
     }
   }
-  const double base = median(configs[0].ms);
-  std::printf("\n%-22s %12s %8s\n", "configuration", "median ms", "ratio");
+  const double base = median(configs[0].ms), cpu_base = median(configs[0].cpu_ms);
+  std::printf("\n%-24s %14s %8s %14s %8s\n", "configuration", "median wall ms", "ratio",
+              "median cpu ms", "ratio");
   for (const Config &c : configs)
-    std::printf("%-22s %12.1f %7.3fx\n", c.label, median(c.ms), median(c.ms) / base);
+    std::printf("%-24s %14.1f %7.3fx %14.1f %7.3fx\n", c.label, median(c.ms), median(c.ms) / base,
+                median(c.cpu_ms), median(c.cpu_ms) / cpu_base);
   return 0;
 }

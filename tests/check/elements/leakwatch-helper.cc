@@ -6,6 +6,8 @@
 //   leakwatch-helper SCENARIO
 #include <gst/gst.h>
 
+#include <pthread.h>
+
 #include <cstdio>
 #include <cstring>
 
@@ -55,6 +57,31 @@ void sample_now() {
   gst_object_unref(tracer);
 }
 
+// Deliberately leaked objects that must be modified after creation.
+GstElement *volatile kept_element = nullptr;
+GstCaps *volatile kept_caps = nullptr;
+
+// Counts the sampler thread's "sample taken" log lines; main waits on the condition.
+GMutex sample_lock;
+GCond sample_cond;
+int samples_seen = 0;
+bool samples_on_leakwatch_thread = true;
+
+void count_samples(GstDebugCategory *category, GstDebugLevel, const gchar *, const gchar *, gint,
+                   GObject *, GstDebugMessage *message, gpointer) {
+  if (g_strcmp0(gst_debug_category_get_name(category), "leakwatch") != 0 ||
+      !g_str_has_prefix(gst_debug_message_get(message), "sample taken"))
+    return;
+  char name[16] = "";
+  pthread_getname_np(pthread_self(), name, sizeof(name));
+  g_mutex_lock(&sample_lock);
+  samples_seen++;
+  if (g_strcmp0(name, "leakwatch") != 0)
+    samples_on_leakwatch_thread = false;
+  g_cond_broadcast(&sample_cond);
+  g_mutex_unlock(&sample_lock);
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -65,6 +92,17 @@ int main(int argc, char **argv) {
   } else if (!std::strcmp(scenario, "leak-element")) {
     GstElement *e = gst_element_factory_make("queue", "leaky-queue");
     (void)e;  // deliberately leaked
+  } else if (!std::strcmp(scenario, "leak-flagged")) {
+    // Flagged as may-be-leaked (as GStreamer does for its own singletons): not a leak.
+    // Kept in globals: gst_element_factory_make() is declared G_GNUC_MALLOC, so GCC may drop
+    // a flag store into an object that never escapes the function.
+    kept_element = gst_element_factory_make("queue", "flagged-queue");
+    GST_OBJECT_FLAG_SET(kept_element, GST_OBJECT_FLAG_MAY_BE_LEAKED);
+    kept_caps = gst_caps_new_empty_simple("video/x-raw");
+    GST_MINI_OBJECT_FLAG_SET(kept_caps, GST_MINI_OBJECT_FLAG_MAY_BE_LEAKED);
+  } else if (!std::strcmp(scenario, "leak-caps")) {
+    GstCaps *caps = gst_caps_new_empty_simple("video/x-raw");
+    (void)caps;  // deliberately leaked
   } else if (!std::strcmp(scenario, "leak-pad")) {
     GstPad *pad = gst_pad_new("leaky-pad", GST_PAD_SRC);
     (void)pad;  // deliberately leaked
@@ -81,6 +119,19 @@ int main(int argc, char **argv) {
     GstElement *q = gst_bin_get_by_name(GST_BIN(p), "kept-queue");  // the leaked reference
     run_to_eos(p);
     gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+    sample_now();
+    (void)q;
+  } else if (!std::strcmp(scenario, "moved-out-of-pipeline")) {
+    // An element taken out of its pipeline (as a pool parks an encoder) and then kept: it is
+    // a leak of its own at exit, but not a leftover of the pipeline it left.
+    GstElement *p =
+        find_element_or_die("fakesrc num-buffers=5 ! queue name=moved-queue ! fakesink");
+    gst_object_set_name(GST_OBJECT(p), "former-owner");
+    run_to_eos(p);
+    gst_element_set_state(p, GST_STATE_NULL);
+    GstElement *q = gst_bin_get_by_name(GST_BIN(p), "moved-queue");  // the leaked reference
+    gst_bin_remove(GST_BIN(p), q);
     gst_object_unref(p);
     sample_now();
     (void)q;
@@ -116,6 +167,30 @@ int main(int argc, char **argv) {
     gst_bin_add(GST_BIN(p), gst_element_factory_make("identity", nullptr));
     gst_element_set_state(p, GST_STATE_PLAYING);
     gst_object_unref(p);
+  } else if (!std::strcmp(scenario, "periodic-report")) {
+    // report-interval: a sampling round rewrites the report while running.
+    const char *path = argc > 2 ? argv[2] : "";
+    sample_now();
+    gchar *text = nullptr;
+    if (g_file_get_contents(path, &text, nullptr, nullptr)) {
+      std::printf("periodic: %s\n", std::strstr(text, "\"final\": false") ? "final=false" : "?");
+      std::printf("periodic: %s\n",
+                  std::strstr(text, "\"verdict\": \"running\"") ? "verdict=running" : "?");
+      g_free(text);
+    }
+  } else if (!std::strcmp(scenario, "sampler-thread")) {
+    // Waits (on a condition, with a safety timeout) until leakwatch's own thread sampled 3 times.
+    gst_debug_set_threshold_for_name("leakwatch", GST_LEVEL_LOG);
+    gst_debug_add_log_function(count_samples, nullptr, nullptr);
+    gint64 deadline = g_get_monotonic_time() + 20 * G_TIME_SPAN_SECOND;
+    g_mutex_lock(&sample_lock);
+    while (samples_seen < 3)
+      if (!g_cond_wait_until(&sample_cond, &sample_lock, deadline))
+        break;
+    std::printf("sampler: %s %s\n", samples_seen >= 3 ? "3-samples" : "timeout",
+                samples_on_leakwatch_thread ? "on-leakwatch-thread" : "on-another-thread");
+    g_mutex_unlock(&sample_lock);
+    gst_debug_remove_log_function(count_samples);
   } else if (!std::strcmp(scenario, "keep-after-null")) {
     GstElement *p = gst_pipeline_new("kept");
     GstElement *extra = GST_ELEMENT(gst_object_ref(p));  // a forgotten second reference

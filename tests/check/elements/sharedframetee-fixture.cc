@@ -1,5 +1,7 @@
 #include "sharedframetee-fixture.h"
 
+#include <algorithm>
+
 namespace sftest {
 
 static GstFlowReturn sink_chain(GstPad *pad, GstObject *parent, GstBuffer *buffer) {
@@ -24,7 +26,7 @@ static GstFlowReturn sink_chain(GstPad *pad, GstObject *parent, GstBuffer *buffe
   }
   s->blocked = false;
   s->cv.notify_all();
-  return s->flushing ? GST_FLOW_FLUSHING : GST_FLOW_OK;
+  return s->flushing ? GST_FLOW_FLUSHING : s->result;
 }
 
 static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
@@ -50,6 +52,9 @@ static gboolean sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
     gst_event_parse_caps(event, &caps);
     g_autofree gchar *str = gst_caps_to_string(caps);
     s->log.push_back(std::string("caps:") + str);
+  } else if (GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_DOWNSTREAM) {
+    s->log.push_back(std::string("ev:custom:") +
+                     gst_structure_get_name(gst_event_get_structure(event)));
   } else {
     s->log.push_back(std::string("ev:") + GST_EVENT_TYPE_NAME(event));
   }
@@ -118,6 +123,7 @@ static gboolean src_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   if (gst_video_event_is_force_key_unit(event)) {
     std::lock_guard<std::mutex> lk(t->m);
     ++t->force_key_units;
+    t->cv.notify_all();
   }
   gst_event_unref(event);
   return TRUE;
@@ -205,6 +211,22 @@ void Tee::push(guint64 offset, bool keyframe) {
 int Tee::key_units() {
   std::lock_guard<std::mutex> lk(m);
   return force_key_units;
+}
+
+bool Tee::wait_key_units(int n) {
+  std::unique_lock<std::mutex> lk(m);
+  return cv.wait_for(lk, kWait, [this, n] { return force_key_units == n; });
+}
+
+void Tee::sync(const std::vector<Sink *> &to) {
+  const std::string name = "marker-" + std::to_string(++markers);
+  fail_unless(gst_pad_push_event(src, gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM,
+                                                           gst_structure_new_empty(name.c_str()))));
+  const std::string entry = "ev:custom:" + name;
+  for (Sink *s : to) {
+    fail_unless(s->wait(
+        [s, &entry] { return std::find(s->log.begin(), s->log.end(), entry) != s->log.end(); }));
+  }
 }
 
 }  // namespace sftest

@@ -28,6 +28,7 @@ struct Sink {
   std::vector<guint64> offsets;
   bool block = false;
   bool honour_flush = true;
+  GstFlowReturn result = GST_FLOW_OK;  // what the chain function returns when not flushing
   bool flushing = false;
   bool blocked = false;
   int flush_starts = 0;
@@ -58,7 +59,9 @@ struct Tee {
   GstBus *bus = nullptr;
   std::vector<std::unique_ptr<Sink>> sinks;
   std::mutex m;
+  std::condition_variable cv;
   int force_key_units = 0;  // upstream force-key-unit events seen by `src`
+  int markers = 0;
 
   Tee();
   ~Tee();
@@ -68,6 +71,10 @@ struct Tee {
   void push(guint64 offset, bool keyframe);
   void push_caps(const char *caps);
   int key_units();
+  bool wait_key_units(int n);
+  // Pushes a custom serialized event and waits until every given sink received it: the
+  // branch then has finished every push before it, so its counters are final.
+  void sync(const std::vector<Sink *> &sinks);
 };
 
 // A buffer of 64 bytes with OFFSET = offset, PTS = offset * 40 ms, DELTA_UNIT unless keyframe.

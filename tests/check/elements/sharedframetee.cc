@@ -91,6 +91,7 @@ GST_START_TEST(test_lockstep_default_capacity) {
     for (Sink *s : sinks)
       fail_unless(s->wait([s, i] { return s->offsets.size() == i + 1; }));
   }
+  t.sync(sinks);
   for (Sink *s : sinks) {
     fail_unless(s->received() == range(0, 300));
     const Stats st = stats_of(s->tee_pad);
@@ -129,6 +130,7 @@ GST_START_TEST(test_blocked_branch_others_get_all) {
     for (Sink *s : {a, c})
       fail_unless(s->wait([s, i] { return s->offsets.size() == i + 1; }));
   }
+  t.sync({a, c});
   for (Sink *s : {a, c}) {
     fail_unless(s->received() == range(0, kBuffers));
     fail_unless_equals_uint64(stats_of(s->tee_pad).out, kBuffers);
@@ -140,6 +142,50 @@ GST_START_TEST(test_blocked_branch_others_get_all) {
   fail_unless_equals_uint64(b.lag, 9);
   fail_unless_equals_uint64(b.dropped, kBuffers - 9);
   assert_accounting(blocked->tee_pad);
+}
+GST_END_TEST;
+
+// capacity-time bounds the ring by timestamps (40 ms apart here): 200 ms keeps 6 buffers.
+GST_START_TEST(test_capacity_time) {
+  Tee t;
+  g_object_set(t.element, "capacity-buffers", 1000u, "capacity-time",
+               static_cast<guint64>(200 * GST_MSECOND), nullptr);
+  Sink *blocked = t.add_branch();
+  blocked->set_block(true);
+  t.play();
+  t.push(0, true);
+  fail_unless(blocked->wait([blocked] { return blocked->blocked; }));
+  for (guint64 i = 1; i < 20; ++i)
+    t.push(i, true);
+  const Stats st = stats_of(blocked->tee_pad);
+  fail_unless_equals_uint64(st.offered, 20);
+  fail_unless_equals_uint64(st.lag, 1 + 6);  // buffer 0 in its push, 14..19 in the ring
+  fail_unless_equals_uint64(st.dropped, 13);
+}
+GST_END_TEST;
+
+// A fatal flow return on one branch is reported once on the bus; the others go on.
+GST_START_TEST(test_fatal_flow_on_one_branch) {
+  Tee t;
+  Sink *good = t.add_branch();
+  Sink *bad = t.add_branch();
+  bad->result = GST_FLOW_NOT_NEGOTIATED;
+  t.play();
+  for (guint64 i = 0; i < 3; ++i) {
+    t.push(i, true);
+    fail_unless(good->wait([good, i] { return good->offsets.size() == i + 1; }));
+  }
+  t.sync({good, bad});
+  GstMessage *msg = gst_bus_timed_pop_filtered(t.bus, 20 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless(msg != nullptr);
+  fail_unless(GST_MESSAGE_SRC(msg) == GST_OBJECT(t.element));
+  gst_message_unref(msg);
+  fail_unless(gst_bus_pop_filtered(t.bus, GST_MESSAGE_ERROR) == nullptr);  // only once
+  fail_unless(bad->received() == range(0, 3));
+  const Stats b = stats_of(bad->tee_pad);
+  fail_unless_equals_uint64(b.out, 0);
+  fail_unless_equals_uint64(b.dropped, 3);
+  fail_unless_equals_uint64(stats_of(good->tee_pad).out, 3);
 }
 GST_END_TEST;
 
@@ -158,8 +204,7 @@ static Sink *lag_scenario(Tee &t, guint64 last, const std::function<bool(guint64
     t.push(i, is_key(i));
   s->set_block(false);
   fail_unless(s->wait([s, &expected] { return s->offsets.size() == expected.size(); }));
-  // Nothing more arrives: wait until the branch has nothing left in flight.
-  fail_unless(s->wait([s] { return stats_of(s->tee_pad).lag == 0; }));
+  t.sync({s});
   fail_unless(s->received() == expected);
   return s;
 }
@@ -202,12 +247,13 @@ GST_START_TEST(test_lag_resync_waits_for_keyframe) {
     t.push(i, false);
   s->set_block(false);
   // Buffer 0 completes, the branch skips 12..19 and waits.
-  fail_unless(s->wait([s] { return stats_of(s->tee_pad).dropped == 19; }));
-  fail_unless(s->wait([&t] { return t.key_units() == 1; }));
+  // The request is sent by the branch thread after it accounted for the skip.
+  fail_unless(t.wait_key_units(1));
+  fail_unless_equals_uint64(stats_of(s->tee_pad).dropped, 19);
   t.push(20, false);  // still a delta: dropped
   t.push(21, true);
   fail_unless(s->wait([s] { return s->offsets.size() == 2; }));
-  fail_unless(s->wait([s] { return stats_of(s->tee_pad).lag == 0; }));
+  t.sync({s});
   fail_unless(s->received() == std::vector<guint64>({0, 21}));
   const Stats st = stats_of(s->tee_pad);
   fail_unless_equals_uint64(st.offered, 22);
@@ -237,7 +283,7 @@ GST_START_TEST(test_caps_change_in_skipped_stretch) {
     t.push(i, i % 5 == 0);
   s->set_block(false);
   fail_unless(s->wait([s] { return s->offsets.size() == 6; }));
-  fail_unless(s->wait([s] { return stats_of(s->tee_pad).lag == 0; }));
+  t.sync({s});
   fail_unless(s->received() == std::vector<guint64>({0, 15, 16, 17, 18, 19}));
   // Between buffer 0 and buffer 15 the branch got the new caps.
   std::vector<std::string> log;
@@ -249,7 +295,10 @@ GST_START_TEST(test_caps_change_in_skipped_stretch) {
   auto at15 = std::find(log.begin(), log.end(), "buf:15");
   fail_unless(at0 < at15);
   fail_unless(std::find(at0, at15, "caps:video/x-h264, width=(int)640") != at15);
-  fail_unless(std::find(log.begin(), log.end(), "ev:custom-downstream") == log.end());
+  fail_unless(std::find(log.begin(), log.end(), "ev:custom:skipped-marker") == log.end());
+  // The resync re-offered stream-start and segment, the same objects: not sent twice.
+  fail_unless_equals_int(std::count(log.begin(), log.end(), "ev:stream-start"), 1);
+  fail_unless_equals_int(std::count(log.begin(), log.end(), "ev:segment"), 1);
   GstCaps *caps = gst_pad_get_current_caps(s->pad);
   GstCaps *expected = gst_caps_from_string("video/x-h264, width=(int)640");
   fail_unless(gst_caps_is_equal(caps, expected));
@@ -275,7 +324,7 @@ static void run_late_join(bool latest, const std::vector<guint64> &expected) {
   }
   Sink *late = t.add_branch();
   fail_unless(late->wait([late, &expected] { return late->offsets.size() == expected.size(); }));
-  fail_unless(late->wait([late] { return stats_of(late->tee_pad).lag == 0; }));
+  t.sync({late});
   fail_unless(late->received() == expected);
   {
     std::lock_guard<std::mutex> lk(late->m);
@@ -301,6 +350,31 @@ GST_END_TEST;
 
 GST_START_TEST(test_late_join_latest) {
   run_late_join(true, {9});
+}
+GST_END_TEST;
+
+// Late join with no keyframe left in the ring: the new pad asks upstream for one (at
+// request time) and starts with it.
+GST_START_TEST(test_late_join_waits_for_keyframe) {
+  Tee t;
+  Sink *first = t.add_branch();
+  t.play();
+  for (guint64 i = 0; i < 10; ++i) {
+    t.push(i, i == 0);  // the ring (8) keeps deltas 2..9 only
+    fail_unless(first->wait([first, i] { return first->offsets.size() == i + 1; }));
+  }
+  Sink *late = t.add_branch();
+  fail_unless(t.wait_key_units(1));
+  t.push(10, false);
+  t.push(11, true);
+  fail_unless(late->wait([late] { return late->offsets.size() == 1; }));
+  t.sync({late, first});
+  fail_unless(late->received() == std::vector<guint64>({11}));
+  const Stats st = stats_of(late->tee_pad);
+  fail_unless_equals_uint64(st.offered, 2);
+  fail_unless_equals_uint64(st.out, 1);
+  fail_unless_equals_uint64(st.dropped, 1);
+  fail_unless(first->received() == range(0, 12));
 }
 GST_END_TEST;
 
@@ -358,7 +432,7 @@ GST_START_TEST(test_flush_to_all_branches) {
   fail_unless(gst_pad_push_event(t.src, gst_event_new_flush_stop(TRUE)));
   for (Sink *s : sinks)
     fail_unless(s->wait([s] { return s->flush_stops == 1; }));
-  fail_unless(blocked->wait([blocked] { return stats_of(blocked->tee_pad).lag == 0; }));
+  t.sync(sinks);
   const Stats b = stats_of(blocked->tee_pad);
   fail_unless_equals_uint64(b.offered, 5);
   fail_unless_equals_uint64(b.out, 0);
@@ -378,6 +452,16 @@ GST_END_TEST;
 
 // ---- eviction on stall, driven by a test clock ----
 
+// Test-clock time only moves when the test moves it, so every push so far started at 0, the
+// live branch's too, and one of its pushes is always the last one in flight. Move the clock
+// to `at` between two markers: the live branch's push in flight then started at `at`, not
+// at 0, and only the stuck branch is due at the deadline.
+static void settle_at(Tee &t, Sink *live, GstClock *clock, GstClockTime at) {
+  t.sync({live});
+  gst_test_clock_set_time(GST_TEST_CLOCK(clock), at);
+  t.sync({live});
+}
+
 GST_START_TEST(test_stall_eviction_test_clock) {
   Tee t;
   GstClock *clock = gst_test_clock_new();
@@ -392,6 +476,7 @@ GST_START_TEST(test_stall_eviction_test_clock) {
   for (guint64 i = 1; i < 5; ++i)
     t.push(i, false);
   fail_unless(live->wait([live] { return live->offsets.size() == 5; }));
+  settle_at(t, live, clock, 600 * GST_MSECOND);
   // The watchdog waits for time 1 s (push started at 0); crank the clock there.
   fail_unless(gst_test_clock_crank(GST_TEST_CLOCK(clock)));
   GstMessage *msg = gst_bus_timed_pop_filtered(t.bus, 20 * GST_SECOND, GST_MESSAGE_ELEMENT);
@@ -421,6 +506,56 @@ GST_START_TEST(test_stall_eviction_test_clock) {
   gint pads = 0;
   g_object_get(t.element, "num-src-pads", &pads, nullptr);
   fail_unless_equals_int(pads, 1);
+  gst_element_set_state(t.element, GST_STATE_NULL);
+  gst_object_unref(clock);
+}
+GST_END_TEST;
+
+// The usual application pattern: release the evicted pad right from a bus sync handler,
+// on the watchdog's thread.
+static GstBusSyncReply release_evicted(GstBus *, GstMessage *msg, gpointer element) {
+  const GstStructure *s = gst_message_get_structure(msg);
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT &&
+      gst_structure_has_name(s, "sharedframetee-branch-evicted")) {
+    GstPad *pad = nullptr;
+    gst_structure_get(s, "pad", GST_TYPE_PAD, &pad, nullptr);
+    gst_element_release_request_pad(GST_ELEMENT(element), pad);
+    gst_object_unref(pad);
+  }
+  return GST_BUS_PASS;
+}
+
+GST_START_TEST(test_stall_eviction_release_in_sync_handler) {
+  Tee t;
+  GstClock *clock = gst_test_clock_new();
+  gst_element_set_clock(t.element, clock);
+  g_object_set(t.element, "stall-timeout", 500u, nullptr);
+  gst_bus_set_sync_handler(t.bus, release_evicted, t.element, nullptr);
+  Sink *live = t.add_branch();
+  Sink *stuck = t.add_branch();
+  stuck->set_block(true);
+  t.play();
+  t.push(0, true);
+  fail_unless(stuck->wait([stuck] { return stuck->blocked; }));
+  settle_at(t, live, clock, 300 * GST_MSECOND);
+  fail_unless(gst_test_clock_crank(GST_TEST_CLOCK(clock)));
+  GstMessage *msg = gst_bus_timed_pop_filtered(t.bus, 20 * GST_SECOND, GST_MESSAGE_ELEMENT);
+  fail_unless(msg != nullptr);
+  gst_message_unref(msg);
+  // Released by the handler before the message reached the queue.
+  gint pads = 0;
+  g_object_get(t.element, "num-src-pads", &pads, nullptr);
+  fail_unless_equals_int(pads, 1);
+  fail_if(gst_pad_is_linked(stuck->pad));
+  for (auto it = t.sinks.begin(); it != t.sinks.end(); ++it) {
+    if (it->get() == stuck) {
+      t.sinks.erase(it);
+      break;
+    }
+  }
+  t.push(1, true);
+  fail_unless(live->wait([live] { return live->offsets.size() == 2; }));
+  gst_bus_set_sync_handler(t.bus, nullptr, nullptr, nullptr);
   gst_element_set_state(t.element, GST_STATE_NULL);
   gst_object_unref(clock);
 }
@@ -482,6 +617,9 @@ static void on_finalized(gpointer data, GObject *) {
 }
 
 GST_START_TEST(test_release_downstream_never_returns) {
+  // Built before any branch thread exists: the thread that finalizes the pad uses it.
+  std::pair<std::mutex, std::pair<std::condition_variable, bool>> finalized;
+  finalized.second.second = false;
   Tee t;
   auto owned = std::make_unique<Sink>();
   Sink *stuck = owned.get();
@@ -492,8 +630,6 @@ GST_START_TEST(test_release_downstream_never_returns) {
   t.play();
   t.push(0, true);
   fail_unless(stuck->wait([stuck] { return stuck->blocked; }));
-  std::pair<std::mutex, std::pair<std::condition_variable, bool>> finalized;
-  finalized.second.second = false;
   g_object_weak_ref(G_OBJECT(stuck->tee_pad), on_finalized, &finalized);
   GstPad *tee_pad = stuck->tee_pad;
   stuck->tee_pad = nullptr;
@@ -514,6 +650,8 @@ GST_END_TEST;
 
 // Releasing a pad from inside its own branch's streaming thread must not deadlock.
 GST_START_TEST(test_release_from_own_thread) {
+  std::pair<std::mutex, std::pair<std::condition_variable, bool>> finalized;
+  finalized.second.second = false;
   Tee t;
   auto owned = std::make_unique<Sink>();
   Sink *s = owned.get();
@@ -537,8 +675,6 @@ GST_START_TEST(test_release_from_own_thread) {
   // The streaming thread is detached and gone once downstream returned; wait for the pad.
   GstPad *tee_pad = s->tee_pad;
   s->tee_pad = nullptr;
-  std::pair<std::mutex, std::pair<std::condition_variable, bool>> finalized;
-  finalized.second.second = false;
   g_object_weak_ref(G_OBJECT(tee_pad), on_finalized, &finalized);
   gst_object_unref(tee_pad);
   std::unique_lock<std::mutex> lk(finalized.first);
@@ -638,7 +774,7 @@ GST_START_TEST(test_stress_request_release) {
     std::vector<guint64> got = s->received();
     fail_unless(std::is_sorted(got.begin(), got.end()));
     fail_unless(std::adjacent_find(got.begin(), got.end()) == got.end());
-    fail_unless(s->wait([s] { return stats_of(s->tee_pad).lag == 0; }));
+    // EOS is pushed after the last buffer's push completed: the counters are final.
     const Stats st = stats_of(s->tee_pad);
     fail_unless_equals_uint64(st.out, got.size());
     fail_unless_equals_uint64(st.offered, st.out + st.dropped);
@@ -743,15 +879,19 @@ static Suite *sharedframetee_suite() {
   tcase_add_test(tc, test_lockstep_default_capacity);
   tcase_add_test(tc, test_no_branches_accepts_data);
   tcase_add_test(tc, test_blocked_branch_others_get_all);
+  tcase_add_test(tc, test_capacity_time);
+  tcase_add_test(tc, test_fatal_flow_on_one_branch);
   tcase_add_test(tc, test_lag_resync_keyframe);
   tcase_add_test(tc, test_lag_resync_latest);
   tcase_add_test(tc, test_lag_resync_waits_for_keyframe);
   tcase_add_test(tc, test_caps_change_in_skipped_stretch);
   tcase_add_test(tc, test_late_join_fast_start);
   tcase_add_test(tc, test_late_join_latest);
+  tcase_add_test(tc, test_late_join_waits_for_keyframe);
   tcase_add_test(tc, test_eos_to_all_branches);
   tcase_add_test(tc, test_flush_to_all_branches);
   tcase_add_test(tc, test_stall_eviction_test_clock);
+  tcase_add_test(tc, test_stall_eviction_release_in_sync_handler);
   tcase_add_test(tc, test_release_blocked_branch_playing);
   tcase_add_test(tc, test_release_downstream_never_returns);
   tcase_add_test(tc, test_release_from_own_thread);
