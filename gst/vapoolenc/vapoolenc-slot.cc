@@ -155,6 +155,7 @@ void EncoderSlot::install(SessionPtr session) {
   acquired_at_ = std::chrono::steady_clock::now();
   first_out_pending_ = true;
   current_ = std::move(session);
+  drained_ = true;
   has_encoder_ = true;
 }
 
@@ -213,9 +214,8 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
     // New input format mid-stream: the session's key changes. Park the old one.
     GST_INFO_OBJECT(element_, "input caps changed to %s: swapping sessions", ckey.c_str());
     const bool hardware = current_candidate_ && current_candidate_->hardware();
-    SessionPtr old = uninstall();
-    reset_for_parking(old->element(), hardware);
-    SessionPool::global().release(std::move(old), config_.park);
+    const bool vaapi = current_candidate_ && current_candidate_->kind == EncoderKind::kVaapi;
+    park_or_destroy(uninstall(), hardware, vaapi);
   }
 
   const bool is_auto = config_.selection.device == Device::kAuto;
@@ -326,6 +326,7 @@ bool EncoderSlot::sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
     case GST_EVENT_EOS:
       if (!has_encoder_)  // nothing was ever encoded: EOS still reaches downstream
         return gst_pad_push_event(src_ghost_, event);
+      drained_ = true;  // the encoder drains at EOS
       break;
     case GST_EVENT_FLUSH_START:
     case GST_EVENT_FLUSH_STOP:
@@ -535,6 +536,7 @@ GstFlowReturn EncoderSlot::chain(GstPad *pad, GstObject *parent, GstBuffer *buff
     std::lock_guard<std::mutex> guard(lock_);
     status_.frames_in++;
   }
+  drained_.store(false, std::memory_order_relaxed);
   GstFlowReturn ret = gst_proxy_pad_chain_default(pad, parent, buffer);
   if (ret == GST_FLOW_ERROR && can_failover()) {
     std::string reason;
@@ -566,6 +568,7 @@ void EncoderSlot::release() {
   if (!current_)
     return;
   const bool hardware = current_candidate_ && current_candidate_->hardware();
+  const bool vaapi = current_candidate_ && current_candidate_->kind == EncoderKind::kVaapi;
   SessionPtr s = uninstall();
   GstElement *e = s->element();
   bool broken;
@@ -579,7 +582,21 @@ void EncoderSlot::release() {
     SessionPool::global().discard(std::move(s), "failed during the session");
     return;
   }
-  reset_for_parking(e, hardware);
+  park_or_destroy(std::move(s), hardware, vaapi);
+}
+
+void EncoderSlot::park_or_destroy(SessionPtr s, bool hardware, bool vaapi) {
+  const bool drained = drained_.exchange(true);
+  if (vaapi && !drained) {
+    // gstreamer-vaapi encoders cannot be flushed while their output task still waits for
+    // frames (GLib-CRITICAL in g_async_queue_unref), and they re-create their VA context on
+    // a flush anyway: parking one stopped mid-stream would gain nothing. After EOS it parks.
+    GstElement *e = s->element();
+    gst_element_set_state(e, GST_STATE_NULL);
+    SessionPool::global().discard(std::move(s), "vaapi encoder stopped mid-stream (no EOS)");
+    return;
+  }
+  reset_for_parking(s->element(), hardware);
   SessionPool::global().release(std::move(s), config_.park);
 }
 

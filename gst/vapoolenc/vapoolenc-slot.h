@@ -68,6 +68,8 @@ class EncoderSlot {
   bool can_failover();
   // Leaves a session ready to park: PAUSED, no frames, no stream state.
   static void reset_for_parking(GstElement *element, bool hardware);
+  // Parks the session just uninstalled, or destroys it when it cannot be parked safely.
+  void park_or_destroy(SessionPtr session, bool hardware, bool vaapi);
   // By value: the reason usually comes from failure_reason_, which failover() clears.
   GstFlowReturn failover(const std::string reason);
   // Whether the installed encoder's sink pad holds `caps` (any caps when nullptr).
@@ -86,6 +88,8 @@ class EncoderSlot {
   // Streaming-thread state (serialised by the sink pad's stream lock; release() runs after
   // the pad was deactivated).
   SessionPtr current_;
+  // No frame entered the current encoder since its last EOS (or since it was installed).
+  std::atomic<bool> drained_{true};
   std::atomic<bool> has_encoder_{false};  // current_ != nullptr, readable from any thread
   const Candidate *current_candidate_ = nullptr;
   std::atomic<bool> installing_{false};

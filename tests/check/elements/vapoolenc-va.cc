@@ -9,6 +9,8 @@
 // the fault-injection tests (context cap, failure after N frames) report STEADY-SKIP.
 #include "vapoolenc-va-common.h"
 
+#include <gst/app/gstappsink.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -327,6 +329,42 @@ void start_live(Live &s, const std::string &props) {
   s.watch.attach(s.pipeline, "enc");
   gst_element_set_state(s.pipeline, GST_STATE_PLAYING);
 }
+
+// A client that goes away mid-stream: the session's pipeline goes to NULL with no EOS.
+// gstreamer-vaapi asserts when such an encoder is flushed for parking (fatal here), so
+// vapoolenc destroys it instead; a vah264enc session stopped the same way is parked.
+static void stop_mid_stream(const char *device, bool expect_parked) {
+  GstElement *p = launch(std::string("videotestsrc ! ") + kCaps + " ! vapoolenc device=" + device +
+                         " name=enc ! appsink name=out sync=false");
+  gst_element_set_state(p, GST_STATE_PLAYING);
+  GstElement *out = gst_bin_get_by_name(GST_BIN(p), "out");
+  for (int i = 0; i < 2; ++i) {  // the session is really encoding
+    GstSample *sample = gst_app_sink_pull_sample(GST_APP_SINK(out));
+    fail_unless(sample != nullptr, "no encoded frame %d from %s", i, device);
+    gst_sample_unref(sample);
+  }
+  gst_object_unref(out);
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(p);
+  PoolStats st = pool_stats();
+  fail_unless_equals_uint64(st.created, 1);
+  fail_unless_equals_int(st.active, 0);
+  fail_unless_equals_int(st.parked, expect_parked ? 1 : 0);
+  fail_unless_equals_int(drain_pool(), expect_parked ? 1 : 0);
+  st = pool_stats();
+  fail_unless_equals_uint64(st.destroyed, 1);
+  fail_unless_equals_int(st.parked, 0);
+}
+
+GST_START_TEST(test_vaapi_stopped_mid_stream_destroyed_not_parked) {
+  stop_mid_stream("vaapi", false);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_va_stopped_mid_stream_parked) {
+  stop_mid_stream("va", true);
+}
+GST_END_TEST;
 
 GST_START_TEST(test_context_cap_auto_falls_back_to_software) {
   if (real_va())
@@ -683,6 +721,8 @@ Suite *vapoolenc_va_suite() {
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_vaapi_roundtrip_bit_exact);
   tcase_add_test(tc, test_va_roundtrip_bit_exact);
+  tcase_add_test(tc, test_vaapi_stopped_mid_stream_destroyed_not_parked);
+  tcase_add_test(tc, test_va_stopped_mid_stream_parked);
   tcase_add_test(tc, test_context_cap_auto_falls_back_to_software);
   tcase_add_test(tc, test_context_cap_fixed_vaapi_names_limit);
   tcase_add_test(tc, test_context_cap_fixed_va_names_limit);
