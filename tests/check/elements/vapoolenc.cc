@@ -6,6 +6,7 @@
 
 #include <gst/check/gstharness.h>
 #include <gst/check/gsttestclock.h>
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 
 #include <atomic>
@@ -1056,6 +1057,14 @@ std::string temp_report() {
   return p;
 }
 
+// Removes the report and its temporary directory.
+void remove_report(const std::string &path) {
+  g_remove(path.c_str());
+  gchar *dir = g_path_get_dirname(path.c_str());
+  g_rmdir(dir);
+  g_free(dir);
+}
+
 // Runs vapoolenc-churn-helper (ROUNDS rounds of one fakehwenc and one x264enc session after
 // WARMUP rounds) under leakwatch with fail-on-leak, writing its JSON report to `report`.
 Result run(int rounds, int warmup, int leak_round, const std::string &report) {
@@ -1238,6 +1247,7 @@ GST_START_TEST(test_churn_leakwatch_clean) {
                  "\n"
                  "alerts: 0\n"
                  "fd or thread classes grown: \n");
+  churn::remove_report(json);
 }
 GST_END_TEST;
 
@@ -1299,6 +1309,7 @@ GST_START_TEST(test_churn_leakwatch_reports_leaked_session) {
                  "\n"
                  "alerts: 0\n"
                  "fd or thread classes grown: \n");
+  churn::remove_report(json);
 }
 GST_END_TEST;
 
