@@ -15,6 +15,7 @@
 //   bench-vapoolenc [--reps N] [--sessions N] [--delay-ms N]
 // VAPOOLENC_BENCH_POOLED replaces the pooled encoder description (it must name the encoder
 // element "enc"), to compare variants.
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 
 #include <dirent.h>
@@ -387,7 +388,12 @@ int churn_under_leakwatch(int sessions, int delay_ms) {
     return 1;
   }
   std::fflush(stdout);
-  return print_report(json, proc, sessions);
+  const int rc = print_report(json, proc, sessions);
+  g_remove(json.c_str());
+  gchar *dir_of = g_path_get_dirname(json.c_str());
+  g_rmdir(dir_of);
+  g_free(dir_of);
+  return rc;
 }
 
 }  // namespace
