@@ -268,6 +268,7 @@ int churn_child(const std::string &pooled, int sessions) {
 
 // Reads leakwatch's JSON report and prints its verdict, alerts and trend slopes per minute and
 // per session, next to the child's /proc figures (python3, as the check tests read reports).
+// Fails (exit status 1) unless the verdict is clean and no alert was raised.
 const char *kReportTable = R"PY(
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -311,6 +312,9 @@ for m in sorted(k for k in series if k.startswith("threads/") and k != "threads/
         row(m, "", 1, None)
 print("  (first/last: at the first and last churn session; rss in KiB; /proc: the child's own")
 print("   per-session Theil-Sen slope of the same quantity over the churn sessions)")
+if d["verdict"] != "clean" or d["alerts"]:
+    print("  FAIL: leakwatch's verdict must be clean and it must raise no alert")
+    sys.exit(1)
 )PY";
 
 int print_report(const std::string &json, const std::map<std::string, double> &proc, int sessions) {
