@@ -88,6 +88,10 @@ bool Options::parse(int argc, char **argv, int &exit_code) {
        "boundedqueue max-size-time of each /live branch, in ms (default 500)", "MS"},
       {"session-timeout", 0, 0, G_OPTION_ARG_INT, &session_timeout_s,
        "RTSP session timeout in seconds (default 10)", "S"},
+      {"client-sndbuf", 0, 0, G_OPTION_ARG_INT, &client_sndbuf_kib,
+       "Kernel send buffer of each client connection in KiB, so a stalled TCP client is noticed "
+       "in seconds; 0 keeps the kernel default (default 128)",
+       "KIB"},
       {"status-interval", 0, 0, G_OPTION_ARG_INT, &status_interval_s,
        "Print a status line every S seconds; 0 disables it (default 5)", "S"},
       {"audit", 0, 0, G_OPTION_ARG_NONE, &audit_flag,
@@ -135,6 +139,7 @@ bool Options::parse(int argc, char **argv, int &exit_code) {
                      in_range("stall-timeout", stall_timeout_ms, 0, 600000) &&
                      in_range("client-queue-ms", client_queue_ms, 1, 60000) &&
                      in_range("session-timeout", session_timeout_s, 1, 3600) &&
+                     in_range("client-sndbuf", client_sndbuf_kib, 0, 65536) &&
                      in_range("status-interval", status_interval_s, 0, 3600) &&
                      in_range("report-interval", report_interval_s, 0, 3600);
   if (!valid) {

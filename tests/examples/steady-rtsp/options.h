@@ -34,6 +34,9 @@ struct Options {
 
   // Sessions.
   int session_timeout_s = 10;  // RTSP session timeout announced to clients
+  // Kernel send buffer of each client connection, KiB (0: kernel default, which autotunes up
+  // to several MiB per slow TCP client before any back-pressure reaches the pipeline).
+  int client_sndbuf_kib = 128;
 
   // Observability.
   int status_interval_s = 5;  // 0: no status line

@@ -1,5 +1,8 @@
 #include "server.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <sstream>
@@ -216,6 +219,16 @@ void Server::on_transcode_configure(GstRTSPMediaFactory *, GstRTSPMedia *media, 
 
 void Server::on_client_connected(GstRTSPServer *, GstRTSPClient *client, gpointer data) {
   auto &self = *static_cast<Server *>(data);
+  if (self.options_.client_sndbuf_kib > 0) {
+    // Bound what the kernel queues for a client that stops reading: TCP-interleaved media
+    // then back-pressures its pipeline within seconds instead of after megabytes.
+    GstRTSPConnection *connection = gst_rtsp_client_get_connection(client);
+    if (GSocket *socket = connection ? gst_rtsp_connection_get_write_socket(connection) : nullptr) {
+      const int bytes = self.options_.client_sndbuf_kib * 1024;
+      if (setsockopt(g_socket_get_fd(socket), SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) != 0)
+        GST_WARNING("cannot set SO_SNDBUF on a client connection: %s", g_strerror(errno));
+    }
+  }
   self.stats_->clients++;
   self.stats_->clients_total++;
   g_signal_connect_data(client, "closed", G_CALLBACK(+[](GstRTSPClient *, gpointer data) {
