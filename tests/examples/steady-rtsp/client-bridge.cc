@@ -2,13 +2,28 @@
 
 #include <gst/app/gstappsrc.h>
 
+#include <chrono>
+
 GST_DEBUG_CATEGORY_EXTERN(steady_rtsp_debug);
 #define GST_CAT_DEFAULT steady_rtsp_debug
 
 namespace steady_rtsp {
 
-ClientBridge::ClientBridge(GstElement *appsrc, GstClockTime source_base_time)
-    : appsrc_(steady::ObjectRef<GstElement>::share(appsrc)) {
+namespace {
+
+using WeakBridge = std::weak_ptr<ClientBridge>;
+
+void delete_weak(gpointer data) {
+  delete static_cast<WeakBridge *>(data);
+}
+
+}  // namespace
+
+ClientBridge::ClientBridge(GstElement *appsrc, GstClockTime source_base_time) {
+  g_weak_ref_init(&appsrc_, appsrc);
+  g_object_get(appsrc, "max-buffers", &max_buffers_, nullptr);
+  if (max_buffers_ == 0)
+    max_buffers_ = 2;
   // The probe lives as long as the client's appsrc pad and owns its own copy of the source
   // base time, so it never refers back to the bridge (which may go first).
   auto pad = steady::ObjectRef<GstPad>::adopt(gst_element_get_static_pad(appsrc, "src"));
@@ -17,12 +32,70 @@ ClientBridge::ClientBridge(GstElement *appsrc, GstClockTime source_base_time)
                     [](gpointer data) { delete static_cast<GstClockTime *>(data); });
 }
 
-void ClientBridge::connect(const std::shared_ptr<ClientBridge> &bridge, GstAppSink *appsink) {
-  GstAppSinkCallbacks callbacks = {};
-  callbacks.new_sample = on_new_sample;
+ClientBridge::~ClientBridge() {
+  g_weak_ref_clear(&appsrc_);
+}
+
+void ClientBridge::connect(GstAppSink *appsink) {
+  GstAppSinkCallbacks sink_callbacks = {};
+  sink_callbacks.new_sample = on_new_sample;
   gst_app_sink_set_callbacks(
-      appsink, &callbacks, new std::shared_ptr<ClientBridge>(bridge),
+      appsink, &sink_callbacks, new std::shared_ptr<ClientBridge>(shared_from_this()),
       [](gpointer data) { delete static_cast<std::shared_ptr<ClientBridge> *>(data); });
+  // The appsrc drained: there is room again.
+  GstAppSrcCallbacks src_callbacks = {};
+  src_callbacks.need_data = [](GstAppSrc *, guint, gpointer data) {
+    if (auto self = static_cast<WeakBridge *>(data)->lock())
+      self->wake();
+  };
+  auto appsrc = steady::ObjectRef<GstElement>::adopt(GST_ELEMENT(g_weak_ref_get(&appsrc_)));
+  if (appsrc)
+    gst_app_src_set_callbacks(GST_APP_SRC(appsrc.get()), &src_callbacks,
+                              new WeakBridge(weak_from_this()), delete_weak);
+  // A flush of the branch (eviction, release) must end a wait before it reaches the appsink,
+  // whose preroll lock the waiting render call holds.
+  auto pad =
+      steady::ObjectRef<GstPad>::adopt(gst_element_get_static_pad(GST_ELEMENT(appsink), "sink"));
+  gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_EVENT_FLUSH, on_flush,
+                    new WeakBridge(weak_from_this()), delete_weak);
+}
+
+void ClientBridge::shutdown() {
+  {
+    std::lock_guard<std::mutex> guard(lock_);
+    shut_down_ = true;
+  }
+  room_.notify_all();
+}
+
+void ClientBridge::wake() {
+  { std::lock_guard<std::mutex> guard(lock_); }
+  room_.notify_all();
+}
+
+bool ClientBridge::wait_for_room(GstAppSrc *appsrc) {
+  std::unique_lock<std::mutex> guard(lock_);
+  for (;;) {
+    if (flushing_ || shut_down_)
+      return false;
+    if (gst_app_src_get_current_level_buffers(appsrc) < max_buffers_)
+      return true;
+    // need-data wakes us as soon as the appsrc drains; the timeout only bounds a missed wake.
+    room_.wait_for(guard, std::chrono::milliseconds(50));
+  }
+}
+
+GstPadProbeReturn ClientBridge::on_flush(GstPad *, GstPadProbeInfo *info, gpointer user_data) {
+  auto self = static_cast<WeakBridge *>(user_data)->lock();
+  if (!self)
+    return GST_PAD_PROBE_OK;
+  const bool starting = GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_FLUSH_START;
+  {
+    std::lock_guard<std::mutex> guard(self->lock_);
+    self->flushing_ = starting;
+  }
+  self->room_.notify_all();
+  return GST_PAD_PROBE_OK;
 }
 
 GstFlowReturn ClientBridge::on_new_sample(GstAppSink *sink, gpointer user_data) {
@@ -30,9 +103,19 @@ GstFlowReturn ClientBridge::on_new_sample(GstAppSink *sink, gpointer user_data) 
   auto sample = steady::MiniRef<GstSample>::adopt(gst_app_sink_pull_sample(sink));
   if (!sample)
     return GST_FLOW_FLUSHING;
+  auto appsrc_ref =
+      steady::ObjectRef<GstElement>::adopt(GST_ELEMENT(g_weak_ref_get(&self.appsrc_)));
+  if (!appsrc_ref)
+    return GST_FLOW_OK;  // the client's pipeline is gone; the branch follows shortly
+  GstAppSrc *appsrc = GST_APP_SRC(appsrc_ref.get());
+  // Waiting here is the back-pressure the branch's boundedqueue and sharedframetee act on.
+  if (!self.wait_for_room(appsrc)) {
+    GST_LOG("branch flushing or shut down: sample dropped");
+    return GST_FLOW_OK;
+  }
   GstCaps *caps = gst_sample_get_caps(sample.get());
   if (caps && (!self.caps_ || !gst_caps_is_equal(caps, self.caps_.get()))) {
-    gst_app_src_set_caps(GST_APP_SRC(self.appsrc_.get()), caps);
+    gst_app_src_set_caps(appsrc, caps);
     self.caps_ = steady::MiniRef<GstCaps>::share(caps);
   }
   const GstSegment *segment = gst_sample_get_segment(sample.get());
@@ -46,17 +129,11 @@ GstFlowReturn ClientBridge::on_new_sample(GstAppSink *sink, gpointer user_data) 
   };
   GST_BUFFER_PTS(buffer) = running_time(GST_BUFFER_PTS(buffer));
   GST_BUFFER_DTS(buffer) = running_time(GST_BUFFER_DTS(buffer));
-  // Blocks while the client's appsrc is full: that is the back-pressure the branch's
-  // boundedqueue and sharedframetee act on.
-  const GstFlowReturn ret = gst_app_src_push_buffer(GST_APP_SRC(self.appsrc_.get()), buffer);
-  if (ret == GST_FLOW_OK) {
+  // Never blocks (block=false): there is room, checked above.
+  if (gst_app_src_push_buffer(appsrc, buffer) == GST_FLOW_OK)
     self.delivered_.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    // The client's pipeline is shutting down (FLUSHING) or failed. The branch is about to be
-    // removed; refusing here would only make the shared source see an error, so drop quietly.
-    self.refused_.fetch_add(1, std::memory_order_relaxed);
-    GST_LOG("client appsrc refused a buffer: %s", gst_flow_get_name(ret));
-  }
+  // Otherwise the client's pipeline is shutting down (FLUSHING): the branch is about to be
+  // removed, and an error here would only reach the shared source. Dropped quietly.
   return GST_FLOW_OK;
 }
 

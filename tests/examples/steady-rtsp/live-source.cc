@@ -131,6 +131,8 @@ void LiveSource::stop() {
     std::lock_guard<std::mutex> guard(lock_);
     branches.swap(branches_);
   }
+  for (auto &entry : branches)
+    entry.second->bridge->shutdown();  // no appsink may stay blocked on a client
   gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
   for (auto &entry : branches) {
     Branch &branch = *entry.second;
@@ -188,8 +190,8 @@ bool LiveSource::attach(GstRTSPMedia *media, GstElement *appsrc) {
                "enable-last-sample", FALSE, nullptr);
 
   GstBin *bin = GST_BIN(pipeline_.get());
-  gst_bin_add_many(bin, GST_ELEMENT(gst_object_ref(branch->queue.get())),
-                   GST_ELEMENT(gst_object_ref(branch->sink.get())), nullptr);
+  // Not floating any more (sunk above), so the bin takes a reference of its own.
+  gst_bin_add_many(bin, branch->queue.get(), branch->sink.get(), nullptr);
   if (!gst_element_link(branch->queue.get(), branch->sink.get())) {
     GST_ERROR("cannot link the branch queue to its appsink");
     gst_bin_remove(bin, branch->queue.get());
@@ -198,7 +200,7 @@ bool LiveSource::attach(GstRTSPMedia *media, GstElement *appsrc) {
   }
   branch->bridge =
       std::make_shared<ClientBridge>(appsrc, gst_element_get_base_time(pipeline_.get()));
-  ClientBridge::connect(branch->bridge, GST_APP_SINK(branch->sink.get()));
+  branch->bridge->connect(GST_APP_SINK(branch->sink.get()));
   // Running before linking, so the fan's first push finds the branch ready.
   gst_element_sync_state_with_parent(branch->sink.get());
   gst_element_sync_state_with_parent(branch->queue.get());
@@ -248,6 +250,7 @@ void LiveSource::remove_branch(std::unique_ptr<Branch> branch) {
     return;
   }
   // sharedframetee releases a branch from any thread, even one blocked downstream: no probes.
+  branch->bridge->shutdown();
   gst_element_release_request_pad(fan_.get(), branch->fan_pad.get());
   drop_element(pipeline_.get(), branch->queue.get());
   drop_element(pipeline_.get(), branch->sink.get());
@@ -269,6 +272,7 @@ void LiveSource::remove_baseline_branch(std::unique_ptr<Branch> branch) {
       drop_element(pipeline.get(), branch->sink.get());
     }
   };
+  branch->bridge->shutdown();  // a branch blocked on its client unblocks, so the tee can idle
   auto removal = std::make_shared<Removal>();
   removal->branch = std::move(branch);
   removal->pipeline = pipeline_;

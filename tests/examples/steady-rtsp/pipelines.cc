@@ -69,7 +69,7 @@ std::string live_client_description(const Options &o) {
   // that matters is the branch's, upstream.
   const unsigned long long max_latency_ns = 2ull * GST_SECOND / static_cast<unsigned>(o.framerate);
   return format(
-      "( appsrc name=feed is-live=true format=time block=true max-buffers=2 "
+      "( appsrc name=feed is-live=true format=time block=false max-buffers=2 "
       "max-bytes=0 min-latency=0 max-latency=%llu "
       "! rtph264pay name=pay0 pt=96 )",
       max_latency_ns);

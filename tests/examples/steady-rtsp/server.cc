@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <iomanip>
 #include <sstream>
 
 #include "pipelines.h"
@@ -67,9 +68,14 @@ std::string structure_fields(const GstStructure *s, const char *prefix) {
       s,
       [](GQuark field, const GValue *value, gpointer data) -> gboolean {
         auto &ctx = *static_cast<Ctx *>(data);
-        gchar *text = gst_value_serialize(value);
-        *ctx.out << ' ' << ctx.prefix << g_quark_to_string(field) << '=' << (text ? text : "?");
-        g_free(text);
+        *ctx.out << ' ' << ctx.prefix << g_quark_to_string(field) << '=';
+        if (G_VALUE_HOLDS_DOUBLE(value)) {
+          *ctx.out << std::fixed << std::setprecision(2) << g_value_get_double(value);
+        } else {
+          gchar *text = gst_value_serialize(value);
+          *ctx.out << (text ? text : "?");
+          g_free(text);
+        }
         return TRUE;
       },
       &ctx);
