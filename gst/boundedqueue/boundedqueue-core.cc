@@ -1,0 +1,455 @@
+#include "boundedqueue-core.h"
+
+#include <thread>
+#include <utility>
+
+namespace boundedqueue {
+
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Spinning only pays when the other side can run at the same time.
+const bool kMultiCore = std::thread::hardware_concurrency() > 1;
+
+GstClockTime running_time(const GstSegment &seg, bool have_segment, GstClockTime ts) {
+  if (!have_segment || seg.format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID(ts))
+    return GST_CLOCK_TIME_NONE;
+  return gst_segment_to_running_time(&seg, GST_FORMAT_TIME, ts);
+}
+
+}  // namespace
+
+// ---- configuration ----
+
+Bounds Core::bounds() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return policy_.bounds();
+}
+
+bool Core::set_bounds(const Bounds &b, bool allow_unbounded, SinkResult *out) {
+  std::vector<Item> dropped;
+  std::unique_lock<std::mutex> lk(mu_);
+  if (b.unbounded() && !allow_unbounded)
+    return false;
+  policy_.set_bounds(b);
+  policy_.shrink(store_, dropped);
+  bump();
+  count_drops(dropped);
+  SinkResult res;
+  update_full(GST_CLOCK_TIME_NONE, &res);
+  maybe_request_keyframe(&res);
+  if (sink_waiting_ && !full_)
+    sink_cv_.notify_one();
+  if (out)
+    *out = res;
+  lk.unlock();
+  dropped.clear();
+  return true;
+}
+
+Leaky Core::leaky() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return policy_.leaky();
+}
+
+void Core::set_leaky(Leaky l) {
+  std::lock_guard<std::mutex> lk(mu_);
+  policy_.set_leaky(l);
+  bump();
+  // A sink waiting for room under leaky=no re-evaluates under the new mode.
+  if (sink_waiting_)
+    sink_cv_.notify_one();
+}
+
+bool Core::gop_aware() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return policy_.gop_aware();
+}
+
+void Core::set_gop_aware(bool g) {
+  std::lock_guard<std::mutex> lk(mu_);
+  policy_.set_gop_aware(g);
+}
+
+bool Core::request_keyframe() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return request_keyframe_;
+}
+
+void Core::set_request_keyframe(bool r) {
+  std::lock_guard<std::mutex> lk(mu_);
+  request_keyframe_ = r;
+}
+
+bool Core::flush_on_eos() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return flush_on_eos_;
+}
+
+void Core::set_flush_on_eos(bool f) {
+  std::lock_guard<std::mutex> lk(mu_);
+  flush_on_eos_ = f;
+}
+
+GstClockTime Core::stall_timeout() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return stall_.timeout();
+}
+
+void Core::set_stall_timeout(GstClockTime t) {
+  std::lock_guard<std::mutex> lk(mu_);
+  stall_.set_timeout(t);
+  stall_enabled_.store(t != 0, std::memory_order_relaxed);
+}
+
+Stats Core::stats() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  Stats s;
+  s.in = in_;
+  s.out = out_;
+  s.dropped = dropped_count_;
+  s.bytes_dropped = bytes_dropped_;
+  s.keyframes_requested = keyframes_requested_;
+  s.level = store_.levels();
+  s.peak_buffers = store_.peak_buffers();
+  s.peak_bytes = store_.peak_bytes();
+  return s;
+}
+
+std::size_t Core::held_items() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return store_.size();
+}
+
+void Core::reset_counters() {
+  std::lock_guard<std::mutex> lk(mu_);
+  // Whatever is still held counts as having come in, so the equation keeps holding.
+  in_ = store_.buffers();
+  out_ = 0;
+  dropped_count_ = 0;
+  bytes_dropped_ = 0;
+  keyframes_requested_ = 0;
+  store_.reset_peaks();
+}
+
+// ---- helpers (mu_ held) ----
+
+bool Core::spin_for_change(std::unique_lock<std::mutex> &lk) {
+  if (!kMultiCore)
+    return false;
+  const std::uint64_t seen = version_.load(std::memory_order_relaxed);
+  lk.unlock();
+  bool changed = false;
+  for (int i = 0; i < kSpinIterations; ++i) {
+    if (version_.load(std::memory_order_relaxed) != seen) {
+      changed = true;
+      break;
+    }
+    cpu_relax();
+  }
+  lk.lock();
+  return changed || version_.load(std::memory_order_relaxed) != seen;
+}
+
+void Core::count_drops(const std::vector<Item> &dropped) {
+  for (const Item &it : dropped) {
+    ++dropped_count_;
+    bytes_dropped_ += it.bytes();
+    ++burst_buffers_;
+    burst_bytes_ += it.bytes();
+  }
+}
+
+void Core::release_dropped(std::unique_lock<std::mutex> &lk, std::vector<Item> &dropped) {
+  lk.unlock();
+  dropped.clear();  // unrefs outside the lock; the capacity stays for the next drop
+}
+
+void Core::update_full(GstClockTime now, SinkResult *res) {
+  const bool f = policy_.full(store_);
+  if (f) {
+    if (stall_.enabled()) {
+      GstClockTime at = stall_.on_full(now);
+      if (res)
+        res->arm_stall_at = at;
+    }
+  } else if (full_) {
+    stall_.on_not_full();
+  }
+  full_ = f;
+}
+
+void Core::maybe_request_keyframe(SinkResult *res) {
+  if (!policy_.keyframe_wanted())
+    return;
+  if (policy_.take_keyframe_request(g_get_monotonic_time()) && request_keyframe_) {
+    ++keyframes_requested_;
+    res->request_keyframe = true;
+  }
+}
+
+void Core::wake_after_pop() {
+  if (full_) {
+    full_ = policy_.full(store_);
+    if (!full_)
+      stall_.on_not_full();
+  }
+  if (sink_waiting_ && !full_)
+    sink_cv_.notify_one();
+}
+
+// ---- sink side ----
+
+SinkResult Core::push_buffer(GstBuffer *buf, GstClockTime now) {
+  SinkResult res;
+  Item item;  // destroyed after the lock is released (declared first)
+  std::unique_lock<std::mutex> lk(mu_);
+  {
+    const GstClockTime ts = GST_BUFFER_DTS_OR_PTS(buf);
+    const GstClockTime start = running_time(segment_, have_segment_, ts);
+    GstClockTime end = GST_CLOCK_TIME_NONE;
+    if (GST_CLOCK_TIME_IS_VALID(start) && GST_BUFFER_DURATION_IS_VALID(buf))
+      end = running_time(segment_, have_segment_, ts + GST_BUFFER_DURATION(buf));
+    item = Item::buffer(buf, start, end);
+  }
+  Admit a;
+  for (;;) {
+    if (flushing_ || srcresult_ != GST_FLOW_OK || eos_) {
+      res.flow =
+          flushing_ ? GST_FLOW_FLUSHING : (srcresult_ != GST_FLOW_OK ? srcresult_ : GST_FLOW_EOS);
+      lk.unlock();
+      return res;
+    }
+    a = policy_.admit(store_, item, dropped_);
+    if (a != Admit::kWait)
+      break;
+    if (!spin_for_change(lk)) {
+      sink_waiting_ = true;
+      blocked_cv_.notify_all();
+      sink_cv_.wait(lk);
+      sink_waiting_ = false;
+    }
+  }
+  ++in_;
+  bump();
+  if (!dropped_.empty())
+    count_drops(dropped_);
+  if (a == Admit::kEnqueued && src_waiting_)
+    src_cv_.notify_one();
+  update_full(now, &res);
+  maybe_request_keyframe(&res);
+  release_dropped(lk, dropped_);
+  return res;
+}
+
+EventResult Core::push_event(GstEvent *event) {
+  EventResult r;
+  Item item = Item::event(event);
+  std::unique_lock<std::mutex> lk(mu_);
+  if (flushing_ || srcresult_ != GST_FLOW_OK) {
+    r.srcresult = flushing_ ? GST_FLOW_FLUSHING : srcresult_;
+    // A sticky event is stored on the pad anyway; refusing it would only add noise.
+    r.accepted = !flushing_ && GST_EVENT_IS_STICKY(event) && GST_EVENT_TYPE(event) != GST_EVENT_EOS;
+    lk.unlock();
+    return r;
+  }
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_SEGMENT:
+      gst_event_copy_segment(event, &segment_);
+      have_segment_ = true;
+      break;
+    case GST_EVENT_EOS:
+      eos_ = true;
+      if (flush_on_eos_) {
+        policy_.drop_all_buffers(store_, dropped_);
+        count_drops(dropped_);
+      }
+      break;
+    default:
+      break;
+  }
+  store_.push_back(std::move(item));
+  bump();
+  if (src_waiting_)
+    src_cv_.notify_one();
+  update_full(GST_CLOCK_TIME_NONE, nullptr);
+  release_dropped(lk, dropped_);
+  return r;
+}
+
+bool Core::push_query(GstQuery *query) {
+  std::unique_lock<std::mutex> lk(mu_);
+  if (flushing_ || srcresult_ != GST_FLOW_OK)
+    return false;
+  query_ = query;
+  query_done_ = false;
+  query_in_flight_ = false;
+  store_.push_back(Item::query(query));
+  bump();
+  if (src_waiting_)
+    src_cv_.notify_one();
+  query_cv_.wait(lk, [this] {
+    return query_done_ || ((flushing_ || srcresult_ != GST_FLOW_OK) && !query_in_flight_);
+  });
+  bool result = query_done_ && query_result_;
+  if (!query_done_) {
+    // Still held (not yet taken by the task): take it back before the caller frees it.
+    for (std::size_t i = 0; i < store_.size(); ++i) {
+      if (store_.at(i).kind() == Item::Kind::kQuery) {
+        store_.erase(i).release();
+        break;
+      }
+    }
+  }
+  query_ = nullptr;
+  return result;
+}
+
+// ---- flushing / activation ----
+
+void Core::set_flushing() {
+  std::lock_guard<std::mutex> lk(mu_);
+  flushing_ = true;
+  bump();
+  src_cv_.notify_all();
+  sink_cv_.notify_all();
+  query_cv_.notify_all();
+}
+
+void Core::clear(bool keep_sticky) {
+  std::vector<Item> gone;
+  std::unique_lock<std::mutex> lk(mu_);
+  std::vector<Item> kept;
+  while (!store_.empty()) {
+    Item it = store_.pop_front();
+    if (it.is_buffer()) {
+      ++dropped_count_;
+      bytes_dropped_ += it.bytes();
+      gone.push_back(std::move(it));
+    } else if (it.kind() == Item::Kind::kQuery) {
+      it.release();  // borrowed; its waiter returns FALSE
+    } else {
+      GstEvent *ev = it.peek_event();
+      if (keep_sticky && GST_EVENT_IS_STICKY(ev) && GST_EVENT_TYPE(ev) != GST_EVENT_SEGMENT &&
+          GST_EVENT_TYPE(ev) != GST_EVENT_EOS)
+        kept.push_back(std::move(it));
+      else
+        gone.push_back(std::move(it));
+    }
+  }
+  for (Item &it : kept)
+    store_.push_back(std::move(it));
+  full_ = false;
+  bump();
+  stall_.reset();
+  policy_.reset();
+  burst_buffers_ = 0;
+  burst_bytes_ = 0;
+  gst_segment_init(&segment_, GST_FORMAT_UNDEFINED);
+  have_segment_ = false;
+  query_cv_.notify_all();
+  lk.unlock();
+}
+
+void Core::restart() {
+  std::lock_guard<std::mutex> lk(mu_);
+  flushing_ = false;
+  bump();
+  eos_ = false;
+  srcresult_ = GST_FLOW_OK;
+}
+
+// ---- source side ----
+
+bool Core::pop(Popped &out) {
+  std::unique_lock<std::mutex> lk(mu_);
+  while (!flushing_ && srcresult_ == GST_FLOW_OK && store_.empty()) {
+    if (!spin_for_change(lk)) {
+      src_waiting_ = true;
+      src_cv_.wait(lk);
+      src_waiting_ = false;
+    }
+  }
+  if (flushing_ || srcresult_ != GST_FLOW_OK)
+    return false;
+  out.item = store_.pop_front();
+  bump();
+  bool close_burst = false;
+  switch (out.item.kind()) {
+    case Item::Kind::kBuffer:
+      ++out_;
+      close_burst = out.item.discont();
+      break;
+    case Item::Kind::kEvent:
+      close_burst = GST_EVENT_TYPE(out.item.peek_event()) == GST_EVENT_EOS;
+      break;
+    case Item::Kind::kQuery:
+      query_in_flight_ = true;
+      break;
+    case Item::Kind::kNone:
+      break;
+  }
+  if (close_burst && burst_buffers_ > 0) {
+    out.burst_buffers = std::exchange(burst_buffers_, 0);
+    out.burst_bytes = std::exchange(burst_bytes_, 0);
+    out.total_dropped = dropped_count_;
+  } else {
+    out.burst_buffers = 0;
+  }
+  wake_after_pop();
+  return true;
+}
+
+void Core::query_answered(bool result) {
+  std::lock_guard<std::mutex> lk(mu_);
+  query_result_ = result;
+  query_done_ = true;
+  query_in_flight_ = false;
+  query_cv_.notify_all();
+}
+
+void Core::set_srcresult(GstFlowReturn ret) {
+  std::lock_guard<std::mutex> lk(mu_);
+  srcresult_ = ret;
+  bump();
+  sink_cv_.notify_all();
+  query_cv_.notify_all();
+}
+
+GstFlowReturn Core::srcresult() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return flushing_ ? GST_FLOW_FLUSHING : srcresult_;
+}
+
+bool Core::eos() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return eos_;
+}
+
+bool Core::wait_sink_blocked(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lk(mu_);
+  return blocked_cv_.wait_for(lk, timeout, [this] { return sink_waiting_; });
+}
+
+// ---- stall timer ----
+
+StallDetector::Fired Core::stall_timer_fired(GstClockTime now, std::uint64_t *dropped) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (dropped)
+    *dropped = dropped_count_;
+  return stall_.on_timer(now);
+}
+
+void Core::stall_timer_cancelled() {
+  std::lock_guard<std::mutex> lk(mu_);
+  stall_.timer_cancelled();
+}
+
+}  // namespace boundedqueue

@@ -1,0 +1,48 @@
+// The common encoder settings of vapoolenc and their mapping onto each encoder's own
+// properties and units (the table is documented in docs/vapoolenc.md).
+#pragma once
+
+#include <gst/gst.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace vapoolenc {
+
+struct Settings {
+  unsigned bitrate_kbps = 0;  // 0: leave the encoder's default
+  unsigned key_int_max = 0;   // frames between keyframes; 0: leave the encoder's default
+  bool low_latency = true;    // no B-frames, no lookahead, zero-latency tuning
+
+  // Stable text used in pool keys, e.g. "bitrate=2000,key-int-max=60,low-latency=1".
+  std::string key() const;
+};
+
+// How one encoder family receives the common settings.
+struct SettingsMapping {
+  const char *pattern;        // factory name, or prefix ending in '*'
+  const char *bitrate_prop;   // nullptr: not settable
+  unsigned bitrate_per_kbps;  // the encoder's unit: 1 for kbit/s, 1000 for bit/s
+  const char *keyint_prop;
+  std::vector<std::pair<const char *, const char *>> low_latency;  // prop -> value
+};
+
+// The mapping for a factory; nullptr when vapoolenc knows no mapping (settings are then left
+// at the encoder's defaults and a warning is logged).
+const SettingsMapping *find_mapping(const std::string &factory);
+const std::vector<SettingsMapping> &all_mappings();
+
+// One property assignment that was or would be made.
+struct Assignment {
+  std::string property;
+  std::string value;
+  bool applied;  // false when the element has no such property
+};
+
+// Applies the settings to an element according to its mapping. Values are clamped to the
+// property's range. Returns what was assigned.
+std::vector<Assignment> apply_settings(GstElement *element, const std::string &factory,
+                                       const Settings &settings);
+
+}  // namespace vapoolenc

@@ -1,0 +1,133 @@
+// Child process for the leakwatch tests: runs one scenario under whatever GST_TRACERS the test
+// gives it, then gst_deinit(), where leakwatch writes its summary and reports and applies
+// fail-on-leak. Deliberate leaks happen here, never in the test process (whose own core
+// `leaks` tracer must stay clean).
+//
+//   leakwatch-helper SCENARIO
+#include <gst/gst.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace {
+
+GstElement *find_element_or_die(const char *desc) {
+  GError *error = nullptr;
+  GstElement *e = gst_parse_launch(desc, &error);
+  if (e == nullptr) {
+    std::fprintf(stderr, "helper: cannot build '%s': %s\n", desc, error ? error->message : "?");
+    std::exit(2);
+  }
+  return e;
+}
+
+void run_to_eos(GstElement *pipeline) {
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *msg = gst_bus_timed_pop_filtered(
+      bus, 10 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  if (msg == nullptr || GST_MESSAGE_TYPE(msg) != GST_MESSAGE_EOS) {
+    std::fprintf(stderr, "helper: pipeline did not reach EOS\n");
+    std::exit(3);
+  }
+  gst_message_unref(msg);
+  gst_object_unref(bus);
+}
+
+GstObject *leakwatch_tracer() {
+  GList *tracers = gst_tracing_get_active_tracers();
+  GstObject *found = nullptr;
+  for (GList *l = tracers; l; l = l->next)
+    if (found == nullptr && g_str_equal(G_OBJECT_TYPE_NAME(l->data), "GstLeakwatchTracer"))
+      found = GST_OBJECT(gst_object_ref(l->data));
+  g_list_free_full(tracers, gst_object_unref);
+  return found;
+}
+
+void sample_now() {
+  GstObject *tracer = leakwatch_tracer();
+  if (tracer == nullptr) {
+    std::fprintf(stderr, "helper: no leakwatch tracer active\n");
+    std::exit(4);
+  }
+  guint alerts = 0;
+  g_signal_emit_by_name(tracer, "sample-now", &alerts);
+  gst_object_unref(tracer);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  gst_init(&argc, &argv);
+  const char *scenario = argc > 1 ? argv[1] : "noop";
+
+  if (!std::strcmp(scenario, "noop")) {
+  } else if (!std::strcmp(scenario, "leak-element")) {
+    GstElement *e = gst_element_factory_make("queue", "leaky-queue");
+    (void)e;  // deliberately leaked
+  } else if (!std::strcmp(scenario, "leak-pad")) {
+    GstPad *pad = gst_pad_new("leaky-pad", GST_PAD_SRC);
+    (void)pad;  // deliberately leaked
+  } else if (!std::strcmp(scenario, "leak-pool")) {
+    GstBufferPool *pool = gst_buffer_pool_new();
+    gst_object_set_name(GST_OBJECT(pool), "leaky-pool");  // deliberately leaked
+  } else if (!std::strcmp(scenario, "leak-buffer")) {
+    GstBuffer *buffer = gst_buffer_new_allocate(nullptr, 64, nullptr);
+    (void)buffer;  // deliberately leaked (with its GstMemory)
+  } else if (!std::strcmp(scenario, "leak-from-pipeline")) {
+    // An element kept alive after its pipeline was set to NULL and destroyed.
+    GstElement *p = find_element_or_die("fakesrc num-buffers=5 ! queue name=kept-queue ! fakesink");
+    gst_object_set_name(GST_OBJECT(p), "owner");
+    GstElement *q = gst_bin_get_by_name(GST_BIN(p), "kept-queue");  // the leaked reference
+    run_to_eos(p);
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+    sample_now();
+    (void)q;
+  } else if (!std::strcmp(scenario, "clean")) {
+    // 100 sessions created and destroyed, and one pipeline cycled NULL <-> PLAYING 100 times.
+    for (int i = 0; i < 100; ++i) {
+      GstElement *p = find_element_or_die("fakesrc num-buffers=10 ! queue ! fakesink");
+      run_to_eos(p);
+      gst_element_set_state(p, GST_STATE_NULL);
+      gst_object_unref(p);
+    }
+    GstElement *p = find_element_or_die("fakesrc num-buffers=3 ! queue ! fakesink");
+    gst_object_set_name(GST_OBJECT(p), "cycled");
+    for (int i = 0; i < 100; ++i) {
+      run_to_eos(p);
+      gst_element_set_state(p, GST_STATE_NULL);
+    }
+    gst_object_unref(p);
+    sample_now();
+  } else if (!std::strcmp(scenario, "drop-playing")) {
+    GstElement *p = gst_pipeline_new("dropped");
+    gst_bin_add(GST_BIN(p), gst_element_factory_make("identity", nullptr));
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    // Unread state-changed messages on the bus hold references to the pipeline; flush them
+    // so the last unref really finalizes it while PLAYING (GStreamer prints a critical).
+    GstBus *bus = gst_element_get_bus(p);
+    gst_bus_set_flushing(bus, TRUE);
+    gst_object_unref(bus);
+    gst_object_unref(p);
+  } else if (!std::strcmp(scenario, "abandon-playing")) {
+    // Dropped while PLAYING with its bus still full: the messages keep it alive.
+    GstElement *p = gst_pipeline_new("abandoned");
+    gst_bin_add(GST_BIN(p), gst_element_factory_make("identity", nullptr));
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    gst_object_unref(p);
+  } else if (!std::strcmp(scenario, "keep-after-null")) {
+    GstElement *p = gst_pipeline_new("kept");
+    GstElement *extra = GST_ELEMENT(gst_object_ref(p));  // a forgotten second reference
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+    sample_now();  // past grace=0: judged now, with its refcount
+    (void)extra;
+  } else {
+    std::fprintf(stderr, "helper: unknown scenario %s\n", scenario);
+    return 2;
+  }
+  gst_deinit();
+  return 0;
+}
