@@ -335,14 +335,16 @@ std::string LiveSource::describe() const {
   std::lock_guard<std::mutex> guard(lock_);
   for (const auto &entry : branches_) {
     const Branch &branch = *entry.second;
-    out << ' ' << GST_OBJECT_NAME(branch.queue.get()) << "{in=" << branch.bridge->delivered();
+    // " client-queue-7=bridged:120" (+ ",fan-out:..,fan-dropped:..,resyncs:..,queue-dropped:..,
+    // queue-peak:.." for the steady variant): one token per branch, key=value like the rest.
+    out << ' ' << GST_OBJECT_NAME(branch.queue.get()) << "=bridged:" << branch.bridge->delivered();
     if (!options_.baseline) {
-      out << " fan-out=" << property_text(branch.fan_pad.get(), "buffers-out")
-          << " fan-dropped=" << property_text(branch.fan_pad.get(), "buffers-dropped")
-          << " resyncs=" << property_text(branch.fan_pad.get(), "resyncs")
-          << " queue-dropped=" << property_text(branch.queue.get(), "buffers-dropped");
+      out << ",fan-out:" << property_text(branch.fan_pad.get(), "buffers-out")
+          << ",fan-dropped:" << property_text(branch.fan_pad.get(), "buffers-dropped")
+          << ",resyncs:" << property_text(branch.fan_pad.get(), "resyncs")
+          << ",queue-dropped:" << property_text(branch.queue.get(), "buffers-dropped")
+          << ",queue-peak:" << property_text(branch.queue.get(), "peak-level-buffers");
     }
-    out << '}';
   }
   return out.str();
 }

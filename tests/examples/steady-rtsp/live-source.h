@@ -58,7 +58,7 @@ class LiveSource {
   // vapoolenc's process-wide pool-stats of the /live encoder, or null (baseline, or no such
   // property).
   GstStructure *pool_stats() const;
-  // One line describing the fan-out: per-branch delivery of the steady variant.
+  // Per-branch counters for the status line: one " name=k:v,k:v" token per branch.
   std::string describe() const;
 
  private:

@@ -341,6 +341,7 @@ std::string Server::status_line(double uptime_s) const {
     out << structure_fields(pool, "pool-");
     gst_structure_free(pool);
   }
+  out << live_->describe();
   out.precision(1);
   out << " fds=" << proc.fds_summary() << " threads=" << proc.threads
       << " rss-mib=" << static_cast<double>(proc.rss_bytes) / (1024.0 * 1024.0);
