@@ -133,6 +133,13 @@ void LiveSource::stop() {
   }
   for (auto &entry : branches)
     entry.second->bridge->shutdown();  // no appsink may stay blocked on a client
+  // Baseline branch removals finish on the main loop (bounded: a blocked tee never idles).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (pending_removals_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    while (g_main_context_iteration(nullptr, FALSE)) {
+    }
+    g_usleep(10 * 1000);
+  }
   gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
   for (auto &entry : branches) {
     Branch &branch = *entry.second;
@@ -147,41 +154,46 @@ void LiveSource::stop() {
   pipeline_.reset();
 }
 
-bool LiveSource::attach(GstRTSPMedia *media, GstElement *appsrc) {
-  if (!pipeline_)
-    return false;
-  auto branch = std::make_unique<Branch>();
-  branch->media = media;
-  unsigned id;
-  {
-    std::lock_guard<std::mutex> guard(lock_);
-    id = next_branch_id_++;
-  }
-  const std::string suffix = std::to_string(id);
+// The queue heading a new branch: a boundedqueue configured from the options, or for the
+// baseline the --baseline-queue fragment (a plain `queue` by default).
+ObjectRef<GstElement> LiveSource::make_branch_queue() const {
   if (options_.baseline) {
     GError *parse_error = nullptr;
     GstElement *queue = gst_parse_launch_full(options_.baseline_queue.c_str(), nullptr,
                                               GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);
     if (!queue) {
-      GST_ERROR("--baseline-queue: %s", parse_error->message);
+      g_printerr("steady-rtsp: --baseline-queue: %s\n", parse_error->message);
       g_error_free(parse_error);
-      return false;
+      return {};
     }
-    branch->queue = ObjectRef<GstElement>::adopt(GST_ELEMENT(gst_object_ref_sink(queue)));
-  } else {
-    branch->queue = ObjectRef<GstElement>::adopt(
-        GST_ELEMENT(gst_object_ref_sink(gst_element_factory_make("boundedqueue", nullptr))));
-    const bool leaky = options_.client_queue_leaky == "downstream";
-    gst_util_set_object_arg(G_OBJECT(branch->queue.get()), "leaky",
-                            options_.client_queue_leaky.c_str());
-    g_object_set(branch->queue.get(), "gop-aware", TRUE, "max-size-buffers", 0u, "max-size-bytes",
-                 0u, "max-size-time", static_cast<guint64>(options_.client_queue_ms) * GST_MSECOND,
+    return ObjectRef<GstElement>::adopt(GST_ELEMENT(gst_object_ref_sink(queue)));
+  }
+  auto queue = ObjectRef<GstElement>::adopt(
+      GST_ELEMENT(gst_object_ref_sink(gst_element_factory_make("boundedqueue", nullptr))));
+  gst_util_set_object_arg(G_OBJECT(queue.get()), "leaky", options_.client_queue_leaky.c_str());
+  g_object_set(queue.get(), "gop-aware", TRUE, "max-size-buffers", 0u, "max-size-bytes", 0u,
+               "max-size-time", static_cast<guint64>(options_.client_queue_ms) * GST_MSECOND,
+               nullptr);
+  // A leaky queue always accepts, so the ring never sees this client stall: the queue reports
+  // the stall itself instead.
+  if (options_.client_queue_leaky != "no")
+    g_object_set(queue.get(), "stall-timeout", static_cast<guint>(options_.stall_timeout_ms),
                  nullptr);
-    // A leaky queue always accepts, so the ring never sees this client stall: the queue
-    // reports the stall itself instead.
-    if (leaky)
-      g_object_set(branch->queue.get(), "stall-timeout",
-                   static_cast<guint>(options_.stall_timeout_ms), nullptr);
+  return queue;
+}
+
+bool LiveSource::attach(GstRTSPMedia *media, GstElement *appsrc) {
+  if (!pipeline_)
+    return false;
+  auto branch = std::make_unique<Branch>();
+  branch->media = media;
+  branch->queue = make_branch_queue();
+  if (!branch->queue)
+    return false;
+  std::string suffix;
+  {
+    std::lock_guard<std::mutex> guard(lock_);
+    suffix = std::to_string(next_branch_id_++);
   }
   gst_object_set_name(GST_OBJECT(branch->queue.get()), ("client-queue-" + suffix).c_str());
   branch->sink = ObjectRef<GstElement>::adopt(GST_ELEMENT(
@@ -192,25 +204,20 @@ bool LiveSource::attach(GstRTSPMedia *media, GstElement *appsrc) {
   GstBin *bin = GST_BIN(pipeline_.get());
   // Not floating any more (sunk above), so the bin takes a reference of its own.
   gst_bin_add_many(bin, branch->queue.get(), branch->sink.get(), nullptr);
-  if (!gst_element_link(branch->queue.get(), branch->sink.get())) {
-    GST_ERROR("cannot link the branch queue to its appsink");
-    gst_bin_remove(bin, branch->queue.get());
-    gst_bin_remove(bin, branch->sink.get());
-    return false;
-  }
   branch->bridge =
       std::make_shared<ClientBridge>(appsrc, gst_element_get_base_time(pipeline_.get()));
   branch->bridge->connect(GST_APP_SINK(branch->sink.get()));
   // Running before linking, so the fan's first push finds the branch ready.
+  const bool linked = gst_element_link(branch->queue.get(), branch->sink.get());
   gst_element_sync_state_with_parent(branch->sink.get());
   gst_element_sync_state_with_parent(branch->queue.get());
-
   branch->fan_pad = ObjectRef<GstPad>::adopt(gst_element_request_pad_simple(fan_.get(), "src_%u"));
   auto queue_sink =
       ObjectRef<GstPad>::adopt(gst_element_get_static_pad(branch->queue.get(), "sink"));
-  if (!branch->fan_pad ||
+  if (!linked || !branch->fan_pad ||
       gst_pad_link(branch->fan_pad.get(), queue_sink.get()) != GST_PAD_LINK_OK) {
-    GST_ERROR("cannot add a branch to the /live fan-out");
+    g_printerr("steady-rtsp: cannot add a branch to the /live fan-out\n");
+    branch->bridge->shutdown();
     if (branch->fan_pad)
       gst_element_release_request_pad(fan_.get(), branch->fan_pad.get());
     drop_element(pipeline_.get(), branch->queue.get());
@@ -221,8 +228,7 @@ bool LiveSource::attach(GstRTSPMedia *media, GstElement *appsrc) {
   std::unique_ptr<Branch> replaced;
   {
     std::lock_guard<std::mutex> guard(lock_);
-    auto &slot = branches_[media];
-    replaced = std::exchange(slot, std::move(branch));
+    replaced = std::exchange(branches_[media], std::move(branch));
   }
   if (replaced)
     remove_branch(std::move(replaced));
@@ -256,65 +262,42 @@ void LiveSource::remove_branch(std::unique_ptr<Branch> branch) {
   drop_element(pipeline_.get(), branch->sink.get());
 }
 
-// The usual tee idiom: wait until the tee pad is idle, unlink and release it from the probe,
-// then shut the branch down. It cannot complete while the branch is blocked downstream, so the
-// wait is bounded and the rest is finished from the probe whenever it fires.
+// The usual tee idiom: once the tee pad is idle, unlink and release it from the probe, then shut
+// the branch down from the main loop. It never completes while the branch is blocked
+// downstream, which is the tee's problem this variant exists to show; nothing waits for it.
 void LiveSource::remove_baseline_branch(std::unique_ptr<Branch> branch) {
   struct Removal {
-    std::mutex lock;
-    std::condition_variable unlinked_cond;
-    bool unlinked = false;
-    bool abandoned = false;  // the remover gave up waiting: the probe finishes the job
+    LiveSource *source;
     std::unique_ptr<Branch> branch;
-    ObjectRef<GstElement> pipeline, tee;
-    void finish() {
-      drop_element(pipeline.get(), branch->queue.get());
-      drop_element(pipeline.get(), branch->sink.get());
-    }
   };
-  branch->bridge->shutdown();  // a branch blocked on its client unblocks, so the tee can idle
-  auto removal = std::make_shared<Removal>();
-  removal->branch = std::move(branch);
-  removal->pipeline = pipeline_;
-  removal->tee = fan_;
-  GstPad *tee_pad = removal->branch->fan_pad.get();
+  branch->bridge->shutdown();  // a branch blocked on its client drains, so the tee can idle
+  GstPad *tee_pad = branch->fan_pad.get();
+  pending_removals_++;
   auto on_idle = [](GstPad *pad, GstPadProbeInfo *, gpointer data) -> GstPadProbeReturn {
-    auto removal = *static_cast<std::shared_ptr<Removal> *>(data);
+    auto *removal = static_cast<Removal *>(data);
+    if (!removal->branch)
+      return GST_PAD_PROBE_REMOVE;  // already handled (an IDLE probe may fire once more)
+    LiveSource &self = *removal->source;
     auto queue_sink =
         ObjectRef<GstPad>::adopt(gst_element_get_static_pad(removal->branch->queue.get(), "sink"));
     gst_pad_unlink(pad, queue_sink.get());
-    gst_element_release_request_pad(removal->tee.get(), pad);
-    bool abandoned;
-    {
-      std::lock_guard<std::mutex> guard(removal->lock);
-      removal->unlinked = true;
-      abandoned = removal->abandoned;
-    }
-    removal->unlinked_cond.notify_all();
-    if (abandoned) {
-      g_main_context_invoke_full(
-          nullptr, G_PRIORITY_DEFAULT,
-          [](gpointer data) -> gboolean {
-            (*static_cast<std::shared_ptr<Removal> *>(data))->finish();
-            return G_SOURCE_REMOVE;
-          },
-          new std::shared_ptr<Removal>(removal),
-          [](gpointer data) { delete static_cast<std::shared_ptr<Removal> *>(data); });
-    }
+    gst_element_release_request_pad(self.fan_.get(), pad);
+    // Setting elements to NULL from the tee's own streaming thread is not allowed: main loop.
+    g_main_context_invoke_full(
+        nullptr, G_PRIORITY_DEFAULT,
+        [](gpointer data) -> gboolean {
+          auto *done = static_cast<Removal *>(data);
+          drop_element(done->source->pipeline_.get(), done->branch->queue.get());
+          drop_element(done->source->pipeline_.get(), done->branch->sink.get());
+          done->source->pending_removals_--;
+          return G_SOURCE_REMOVE;
+        },
+        new Removal{removal->source, std::move(removal->branch)},
+        [](gpointer data) { delete static_cast<Removal *>(data); });
     return GST_PAD_PROBE_REMOVE;
   };
-  gst_pad_add_probe(tee_pad, GST_PAD_PROBE_TYPE_IDLE, on_idle,
-                    new std::shared_ptr<Removal>(removal),
-                    [](gpointer data) { delete static_cast<std::shared_ptr<Removal> *>(data); });
-  std::unique_lock<std::mutex> guard(removal->lock);
-  if (removal->unlinked_cond.wait_for(guard, std::chrono::seconds(5),
-                                      [&] { return removal->unlinked; })) {
-    guard.unlock();
-    removal->finish();
-  } else {
-    removal->abandoned = true;
-    GST_WARNING("baseline: tee branch still busy after 5 s, removal continues when it idles");
-  }
+  gst_pad_add_probe(tee_pad, GST_PAD_PROBE_TYPE_IDLE, on_idle, new Removal{this, std::move(branch)},
+                    [](gpointer data) { delete static_cast<Removal *>(data); });
 }
 
 unsigned LiveSource::branches() const {
@@ -363,6 +346,10 @@ gboolean LiveSource::on_bus_message(GstBus *, GstMessage *message, gpointer user
       self.on_fatal_("/live source failed: " + text);
       break;
     }
+    case GST_MESSAGE_EOS:
+      // A live service, not a player: without its source /live has nothing left to serve.
+      self.on_fatal_("the /live source ended (EOS)");
+      break;
     case GST_MESSAGE_WARNING: {
       GError *warning = nullptr;
       gst_message_parse_warning(message, &warning, nullptr);

@@ -17,7 +17,6 @@
 #include <steady-ptr.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -65,6 +64,7 @@ class LiveSource {
   struct Branch;
   static gboolean on_bus_message(GstBus *bus, GstMessage *message, gpointer user_data);
   void handle_element_message(GstMessage *message);
+  steady::ObjectRef<GstElement> make_branch_queue() const;
   GstRTSPMedia *media_of_pad_locked(GstPad *pad) const;
   GstRTSPMedia *media_of_queue_locked(GstObject *queue) const;
   void remove_branch(std::unique_ptr<Branch> branch);
@@ -83,6 +83,7 @@ class LiveSource {
   std::map<GstRTSPMedia *, std::unique_ptr<Branch>> branches_;  // keyed by the client's media
   unsigned next_branch_id_ = 0;
   std::atomic<std::uint64_t> evictions_{0};
+  std::atomic<int> pending_removals_{0};  // baseline branches waiting for their tee pad to idle
 };
 
 }  // namespace steady_rtsp

@@ -703,7 +703,9 @@ def main():
     parser.add_argument("--client-seconds", type=float, default=1.5, help="ffmpeg -t")
     parser.add_argument("--warmup", type=int, default=20, help="cycles before the baseline "
                         "snapshot of /proc")
-    parser.add_argument("--throttle-seconds", type=float, default=5)
+    parser.add_argument("--throttle-seconds", type=float, default=12,
+                        help="how long the normal clients' rate is measured next to the "
+                        "throttled and frozen ones")
     parser.add_argument("--session-timeout", type=int, default=6)
     parser.add_argument("--stall-timeout-ms", type=int, default=2000)
     parser.add_argument("--rss-slope-tolerance", type=float, default=3.0,
