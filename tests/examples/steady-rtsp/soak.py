@@ -294,15 +294,17 @@ class Client:
         return self
 
     def rate_between(self, t0, t1):
-        """Frames per second received between two instants (from ffmpeg's progress)."""
-        before = [f for t, f in self.samples if t <= t0]
-        inside = [(t, f) for t, f in self.samples if t0 < t <= t1]
-        if not inside:
+        """Frames per second received between two instants (from ffmpeg's progress). A client
+        that receives nothing prints nothing, so the window's end, not the last report, bounds
+        the interval."""
+        if not self.samples or self.samples[0][0] >= t1:
             return 0.0
+        before = [f for t, f in self.samples if t <= t0]
+        inside = [f for t, f in self.samples if t0 < t <= t1]
         f0 = before[-1] if before else 0
-        t_end, f_end = inside[-1]
+        f_end = inside[-1] if inside else f0
         t_begin = max(t0, self.samples[0][0])
-        return (f_end - f0) / max(t_end - t_begin, 1e-3)
+        return (f_end - f0) / max(t1 - t_begin, 1e-3)
 
     def decoded_cleanly(self):
         if self.rc != 0 or self.frames == 0:
