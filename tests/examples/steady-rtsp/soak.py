@@ -80,8 +80,14 @@ def proc_snapshot(pid):
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                # Element names carry counters (client-out-12:sink): group by name sans digits.
-                name = re.sub(r"\d+", "N", f.read().strip())
+                name = f.read().strip()
+            # GstTask threads come from a pool and carry the name of the last task they ran
+            # ("udpsrc12:src", "feed:src"), so an idle pooled thread changes name from run to
+            # run: count them as one class. Other names lose their counters (pool-N...).
+            if re.search(r":(src|sink)\w*$", name) or name.endswith(":"):
+                name = "gst task threads"
+            else:
+                name = re.sub(r"\d+", "N", name)
         except OSError:
             continue
         threads[name] = threads.get(name, 0) + 1
