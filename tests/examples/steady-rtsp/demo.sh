@@ -20,4 +20,4 @@ if [ -z "${GST_PLUGIN_PATH_1_0:-}${GST_PLUGIN_PATH:-}" ]; then
   export GST_PLUGIN_PATH_1_0="$build/gst"
   export GST_REGISTRY_1_0="$build/demo-registry.bin"
 fi
-exec python3 "$here/soak.py" --demo --server "$binary" --report-dir "$build/steady-rtsp-demo"
+exec python3 "$here/demo.py" --server "$binary" --report-dir "$build/steady-rtsp-demo"
