@@ -42,7 +42,7 @@ from soak_report import leakwatch_findings, print_side_by_side
 # The phases
 
 
-def churn(server, cycles, args, result, deadline=None):
+def churn(server, cycles, args, result, deadline=None, already=0):
     """`cycles` client sessions, `args.concurrency` at a time."""
     done = 0
     batch_no = 0
@@ -64,7 +64,7 @@ def churn(server, cycles, args, result, deadline=None):
         batch_no += 1
         if args.progress and batch_no % 10 == 0:
             s = server.last_status()
-            log(f"  [{server.variant}] {done} cycles, rss-mib={s.get('rss-mib')} "
+            log(f"  [{server.variant}] {already + done} cycles, rss-mib={s.get('rss-mib')} "
                 f"fds={s.get('fds')} threads={s.get('threads')}")
     return done
 
@@ -176,7 +176,7 @@ def run_variant(variant, args):
         half = churn(server, cycles // 2, args, result, deadline)
         log(f"   [{variant}] throttle phase: 2 normal /live clients, 1 throttled, 1 stalled")
         throttle_phase(server, args, result)
-        rest = churn(server, cycles - half, args, result, deadline)
+        rest = churn(server, cycles - half, args, result, deadline, already=half)
         result.cycles = half + rest + 4
         drained = server.wait_drained(args.session_timeout + 30)
         sampling["on"] = False
