@@ -143,15 +143,13 @@ void Core::release_dropped(std::unique_lock<std::mutex> &lk, std::vector<Item> &
 
 void Core::update_full(GstClockTime now, SinkResult *res) {
   const bool f = policy_.full(store_);
-  if (f) {
-    if (stall_.enabled()) {
-      GstClockTime at = stall_.on_full(now);
-      if (res)
-        res->arm_stall_at = at;
-    }
-  } else if (full_) {
-    stall_.on_not_full();
+  if (f && stall_.enabled()) {
+    GstClockTime at = stall_.on_full(now);
+    if (res)
+      res->arm_stall_at = at;
   }
+  // Falling below the bound through our own drops (a GOP taken out, a shrink) does not end a
+  // stall: only the consumer taking something does (room_after_pop).
   full_ = f;
 }
 
@@ -165,11 +163,9 @@ void Core::maybe_request_keyframe(SinkResult *res) {
 }
 
 bool Core::room_after_pop() {
-  if (full_) {
+  stall_.on_not_full();  // the consumer took something: any stall is over
+  if (full_)
     full_ = policy_.full(store_);
-    if (!full_)
-      stall_.on_not_full();
-  }
   return sink_waiting_ && !full_;
 }
 

@@ -1,4 +1,5 @@
-// Stall detection: "the queue has been continuously full for stall-timeout". Pure logic on
+// Stall detection: "the queue filled up and the consumer has taken nothing since, for
+// stall-timeout" (drops that lower the level do not end it). Pure logic on
 // clock times handed in by the element, so a GstTestClock drives it in tests.
 #pragma once
 
@@ -22,7 +23,7 @@ class StallDetector {
   // The queue became full at `now`. Returns when to arm a timer, or NONE when a timer is
   // already pending (it re-checks when it fires) or detection is off.
   GstClockTime on_full(GstClockTime now);
-  // The queue has room again: the current stall (if any) is over.
+  // The consumer took something: the current stall (if any) is over.
   void on_not_full() { full_since_ = GST_CLOCK_TIME_NONE; }
   // The pending timer fired at `now`.
   Fired on_timer(GstClockTime now);

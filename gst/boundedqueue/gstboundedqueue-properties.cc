@@ -267,9 +267,9 @@ void gst_bounded_queue_install_properties(GObjectClass *gobject_class) {
   g_object_class_install_property(
       gobject_class, PROP_STALL_TIMEOUT,
       g_param_spec_uint("stall-timeout", "Stall timeout (ms)",
-                        "Post a boundedqueue-stalled message once the queue has been "
-                        "continuously full this many milliseconds (0 = off). Timed on the "
-                        "pipeline clock.",
+                        "Post a boundedqueue-stalled message when the queue filled up and "
+                        "the consumer has taken nothing since, for this many milliseconds "
+                        "(0 = off; drops do not end a stall). Timed on the pipeline clock.",
                         0, boundedqueue::kMaxStallTimeoutMs, 0, rw));
   g_object_class_install_property(
       gobject_class, PROP_SILENT,

@@ -14,8 +14,8 @@
  * - serialized events are never dropped, sticky events keep their order;
  * - exact accounting: buffers-in == buffers-out + buffers-dropped + current-level-buffers at
  *   every moment (read the `stats` property for a consistent snapshot);
- * - a `boundedqueue-stalled` message when the consumer has not taken anything for
- *   `stall-timeout` milliseconds.
+ * - a `boundedqueue-stalled` message when the queue filled up and the consumer has not taken
+ *   anything since, for `stall-timeout` milliseconds (its own drops do not end a stall).
  *
  * ## Example launch line
  * |[

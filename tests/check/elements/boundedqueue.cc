@@ -898,6 +898,58 @@ GST_START_TEST(test_stall_timeout_testclock) {
 }
 GST_END_TEST;
 
+// With leaky=downstream gop-aware=true the queue's own drops take whole GOPs out, so the
+// level falls below the bound while the consumer is still stuck: that is no recovery, the
+// stall goes on until the consumer takes something.
+GST_START_TEST(test_stall_timeout_through_gop_drops) {
+  GstHarness *h =
+      new_bq_harness("max-size-buffers=3 leaky=downstream gop-aware=true stall-timeout=500");
+  gst_harness_use_testclock(h);
+  gst_harness_play(h);
+  gst_harness_set_src_caps_str(h, "video/x-h264");
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  GstTestClock *tc = gst_harness_get_testclock(h);
+  gst_test_clock_set_time(tc, GST_SECOND);
+
+  SrcBlocker blocker(h->element);
+  gst_harness_push(h, make_buf(0, false));
+  fail_unless(blocker.wait_blocked());
+  gst_harness_push(h, make_buf(1, false));
+  gst_harness_push(h, make_buf(2, true));
+  gst_harness_push(h, make_buf(3, true));  // full (1 2D 3D) since 1 s
+  GstClockID id = nullptr;
+  gst_test_clock_wait_for_next_pending_id(tc, &id);
+  fail_unless_equals_uint64(gst_clock_id_get_time(id), 1500 * GST_MSECOND);
+  gst_clock_id_unref(id);
+  gst_test_clock_set_time(tc, 1200 * GST_MSECOND);
+  gst_harness_push(h, make_buf(4, false));  // drops 1 and its deltas 2D 3D: holds only 4
+  Stats s = element_stats(h->element);
+  fail_unless_equals_uint64(s.dropped, 3);
+  fail_unless_equals_uint64(s.level.buffers, 1);
+
+  fail_unless(gst_test_clock_crank(tc));  // to 1.5 s: still stalled
+  GstMessage *m = pop_element_message(bus, "boundedqueue-stalled", 5 * GST_SECOND);
+  fail_unless(m != nullptr, "a consumer stuck behind GOP drops was not reported");
+  guint64 stalled_for = 0, dropped = 0;
+  fail_unless(gst_structure_get_uint64(gst_message_get_structure(m), "stalled-for", &stalled_for));
+  fail_unless(gst_structure_get_uint64(gst_message_get_structure(m), "buffers-dropped", &dropped));
+  fail_unless_equals_uint64(stalled_for, 500 * GST_MSECOND);
+  fail_unless_equals_uint64(dropped, 3);
+  gst_message_unref(m);
+
+  // The consumer takes something: that stall is over, nothing more is pending.
+  blocker.release();
+  expect_seq(pull_ids(h, 2), "0 4D");
+  fail_unless_equals_int(gst_test_clock_peek_id_count(tc), 0);
+  element_stats(h->element);
+  gst_object_unref(tc);
+  gst_element_set_bus(h->element, nullptr);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_bounds_change_while_playing) {
   GstHarness *h = new_harness("max-size-buffers=10 leaky=downstream");
   SrcBlocker blocker(h->element);
@@ -1379,6 +1431,7 @@ static Suite *boundedqueue_suite(void) {
   tcase_add_test(element, test_request_keyframe_off);
   tcase_add_test(element, test_dropped_message);
   tcase_add_test(element, test_stall_timeout_testclock);
+  tcase_add_test(element, test_stall_timeout_through_gop_drops);
   tcase_add_test(element, test_bounds_change_while_playing);
   tcase_add_test(element, test_time_only_bound_untimed_warns);
   tcase_add_test(element, test_latency_query);
