@@ -15,6 +15,7 @@
 //   bench-vapoolenc [--reps N] [--sessions N] [--delay-ms N]
 // VAPOOLENC_BENCH_POOLED replaces the pooled encoder description (it must name the encoder
 // element "enc"), to compare variants.
+#include "steady-tracing.h"
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 
@@ -195,12 +196,7 @@ GstStructure *pool_stats() {
 }
 
 GstObject *find_leakwatch() {
-  GList *tracers = gst_tracing_get_active_tracers();
-  GstObject *found = nullptr;
-  for (GList *l = tracers; l; l = l->next)
-    if (found == nullptr && g_str_equal(G_OBJECT_TYPE_NAME(l->data), "GstLeakwatchTracer"))
-      found = GST_OBJECT(gst_object_ref(l->data));
-  g_list_free_full(tracers, gst_object_unref);
+  GstObject *found = steady::find_active_tracer("GstLeakwatchTracer");
   return found;
 }
 

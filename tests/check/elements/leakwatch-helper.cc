@@ -4,6 +4,7 @@
 // `leaks` tracer must stay clean).
 //
 //   leakwatch-helper SCENARIO
+#include "steady-tracing.h"
 #include <gst/gst.h>
 
 #include <pthread.h>
@@ -37,12 +38,7 @@ void run_to_eos(GstElement *pipeline) {
 }
 
 GstObject *leakwatch_tracer() {
-  GList *tracers = gst_tracing_get_active_tracers();
-  GstObject *found = nullptr;
-  for (GList *l = tracers; l; l = l->next)
-    if (found == nullptr && g_str_equal(G_OBJECT_TYPE_NAME(l->data), "GstLeakwatchTracer"))
-      found = GST_OBJECT(gst_object_ref(l->data));
-  g_list_free_full(tracers, gst_object_unref);
+  GstObject *found = steady::find_active_tracer("GstLeakwatchTracer");
   return found;
 }
 

@@ -4,6 +4,7 @@
 // gst_check_init) so checkpoints, sample-now, alerts and lifecycle logs are exercised in the
 // process under the core leaks tracer. Everything that happens at gst_deinit() (summary,
 // reports, fail-on-leak) and every deliberate leak runs in leakwatch-helper child processes.
+#include "steady-tracing.h"
 #include "steady-check.h"
 
 #include "leakwatch-lifecycle.h"
@@ -116,12 +117,7 @@ std::string slurp(const std::string &path) {
 // ---------- the in-process tracer ----------
 
 GstObject *get_tracer() {
-  GList *tracers = gst_tracing_get_active_tracers();
-  GstObject *found = nullptr;
-  for (GList *l = tracers; l; l = l->next)
-    if (found == nullptr && g_str_equal(G_OBJECT_TYPE_NAME(l->data), "GstLeakwatchTracer"))
-      found = GST_OBJECT(gst_object_ref(l->data));
-  g_list_free_full(tracers, gst_object_unref);
+  GstObject *found = steady::find_active_tracer("GstLeakwatchTracer");
   fail_unless(found != nullptr, "leakwatch is not among the active tracers");
   return found;
 }

@@ -15,6 +15,7 @@
 //   vapoolenc-churn-helper ROUNDS WARMUP_ROUNDS [LEAK_ROUND]
 // LEAK_ROUND >= 0 keeps that round's fakehwenc session pipeline (named leaked-session-N)
 // alive after NULL: the deliberate leak of the negative control.
+#include "steady-tracing.h"
 #include <gst/gst.h>
 
 #include <cstdio>
@@ -57,12 +58,7 @@ GstElement *run_session(const std::string &enc, const std::string &name) {
 }
 
 GstObject *leakwatch_tracer() {
-  GList *tracers = gst_tracing_get_active_tracers();
-  GstObject *found = nullptr;
-  for (GList *l = tracers; l; l = l->next)
-    if (found == nullptr && g_str_equal(G_OBJECT_TYPE_NAME(l->data), "GstLeakwatchTracer"))
-      found = GST_OBJECT(gst_object_ref(l->data));
-  g_list_free_full(tracers, gst_object_unref);
+  GstObject *found = steady::find_active_tracer("GstLeakwatchTracer");
   if (found == nullptr)
     die("no leakwatch tracer active (set GST_TRACERS)");
   return found;

@@ -8,6 +8,7 @@
 //                leakwatch checkpoint after each; then the pool is drained.
 //   plain-leak   10 sessions of plain vaapih264enc, one pipeline of which ("leaked-session")
 //                is deliberately left in READY, never set to NULL nor unreffed.
+#include "steady-tracing.h"
 #include "vapoolenc-va-common.h"
 
 #include <condition_variable>
@@ -24,12 +25,7 @@ using namespace vapoolenc_va;
 #define CHILD_CHECK VA_CHECK
 
 GstObject *find_leakwatch() {
-  GList *tracers = gst_tracing_get_active_tracers();
-  GstObject *found = nullptr;
-  for (GList *l = tracers; l; l = l->next)
-    if (!found && std::strcmp(G_OBJECT_TYPE_NAME(l->data), "GstLeakwatchTracer") == 0)
-      found = GST_OBJECT(gst_object_ref(l->data));
-  g_list_free_full(tracers, gst_object_unref);
+  GstObject *found = steady::find_active_tracer("GstLeakwatchTracer");
   return found;
 }
 
