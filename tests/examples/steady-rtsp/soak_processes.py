@@ -56,8 +56,14 @@ def proc_snapshot(pid):
                 name = f.read().strip()
             # GstTask threads come from a pool and carry the name of the last task they ran
             # ("udpsrc12:src", "feed:src"), so an idle pooled thread changes name from run to
-            # run: count them as one class. Other names lose their counters (pool-N...).
-            if re.search(r":(src|sink)\w*$", name) or name.endswith(":"):
+            # run: count them as one class. The kernel keeps 15 characters of a name, so
+            # "videotestsrc100:src" arrives as "videotestsrc100", its ":src" cut off: an element
+            # name and number cut at 15 characters is a task thread too. They come from GLib's
+            # thread pool, whose threads are named "pool-<program>" until their first task:
+            # one population, so one class. Other names lose their counters.
+            truncated_task = len(name) == 15 and re.match(r"^[A-Za-z_-]+\d+(:\w*)?$", name)
+            if (re.search(r":(src|sink)\w*$", name) or name.endswith(":") or truncated_task
+                    or name.startswith("pool-")):
                 name = "gst task threads"
             else:
                 name = re.sub(r"\d+", "N", name)
