@@ -3,7 +3,10 @@
 
 #include <gst/check/gstcheck.h>
 
+#include <sys/wait.h>
+
 #include <cstdio>
+#include <string>
 
 // Check has no notion of a skipped test: a test that needs something absent (hardware, an
 // optional plugin) prints this marker and returns. scripts/summarize.py counts the markers
@@ -23,4 +26,37 @@ static inline bool steady_have_factory(const char *name) {
     return false;
   gst_object_unref(factory);
   return true;
+}
+
+// A file under the build tree (helper executables), from GST_STEADY_BUILD_ROOT (check_env).
+static inline std::string steady_build_path(const char *rel) {
+  const char *root = g_getenv("GST_STEADY_BUILD_ROOT");
+  fail_unless(root != nullptr, "GST_STEADY_BUILD_ROOT is not set");
+  return std::string(root) + "/" + rel;
+}
+
+// What a child process left behind: tests that need their own GST_TRACERS, or that watch
+// gst_deinit() and the exit status, run the scenario in a child.
+struct SteadyChild {
+  int exit_status = -1;  // -1 when it did not exit normally
+  std::string out, err;
+};
+
+// Runs @argv with @env (both NULL-terminated; @env is freed here) and waits for it.
+static inline SteadyChild steady_run_child(const gchar *const *argv, gchar **env) {
+  gchar *out = nullptr, *err = nullptr;
+  gint status = 0;
+  GError *error = nullptr;
+  gboolean ok = g_spawn_sync(nullptr, const_cast<gchar **>(argv), env, G_SPAWN_DEFAULT, nullptr,
+                             nullptr, &out, &err, &status, &error);
+  g_strfreev(env);
+  fail_unless(ok, "cannot spawn %s: %s", argv[0], error ? error->message : "?");
+  SteadyChild child;
+  if (WIFEXITED(status))
+    child.exit_status = WEXITSTATUS(status);
+  child.out = out ? out : "";
+  child.err = err ? err : "";
+  g_free(out);
+  g_free(err);
+  return child;
 }

@@ -39,20 +39,11 @@ const char *kInProcessTracers =
 
 // ---------- child processes ----------
 
-struct ChildResult {
-  int exit_status = -1;  // -1 when it did not exit normally
-  std::string out, err;
-};
-
-std::string build_path(const char *rel) {
-  const char *root = g_getenv("GST_STEADY_BUILD_ROOT");
-  fail_unless(root != nullptr, "GST_STEADY_BUILD_ROOT is not set");
-  return std::string(root) + "/" + rel;
-}
+using ChildResult = SteadyChild;
 
 ChildResult run_helper(const std::string &scenario, const std::string &tracers,
                        const char *gst_debug = nullptr, const std::string &arg = "") {
-  std::string helper = build_path("tests/check/elements/leakwatch-helper");
+  std::string helper = steady_build_path("tests/check/elements/leakwatch-helper");
   gchar **env = g_get_environ();
   env = g_environ_setenv(env, "GST_TRACERS", tracers.c_str(), TRUE);
   env = g_environ_unsetenv(env, "G_DEBUG");  // the drop-playing scenario triggers a critical
@@ -61,21 +52,7 @@ ChildResult run_helper(const std::string &scenario, const std::string &tracers,
   else
     env = g_environ_unsetenv(env, "GST_DEBUG");
   const gchar *argv[] = {helper.c_str(), scenario.c_str(), arg.c_str(), nullptr};
-  gchar *out = nullptr, *err = nullptr;
-  gint status = 0;
-  GError *error = nullptr;
-  gboolean ok = g_spawn_sync(nullptr, const_cast<gchar **>(argv), env, G_SPAWN_DEFAULT, nullptr,
-                             nullptr, &out, &err, &status, &error);
-  g_strfreev(env);
-  fail_unless(ok, "cannot spawn %s: %s", helper.c_str(), error ? error->message : "?");
-  ChildResult r;
-  if (WIFEXITED(status))
-    r.exit_status = WEXITSTATUS(status);
-  r.out = out ? out : "";
-  r.err = err ? err : "";
-  g_free(out);
-  g_free(err);
-  return r;
+  return steady_run_child(argv, env);
 }
 
 bool contains(const std::string &hay, const std::string &needle) {

@@ -1038,16 +1038,7 @@ GST_END_TEST;
 
 namespace churn {
 
-struct Result {
-  int exit_status = -1;  // -1 when the child did not exit normally
-  std::string out, err;
-};
-
-std::string build_path(const char *rel) {
-  const char *root = g_getenv("GST_STEADY_BUILD_ROOT");
-  fail_unless(root != nullptr, "GST_STEADY_BUILD_ROOT is not set");
-  return std::string(root) + "/" + rel;
-}
+using Result = SteadyChild;
 
 std::string temp_report() {
   gchar *dir = g_dir_make_tmp("vapoolenc-leakwatch-XXXXXX", nullptr);
@@ -1068,7 +1059,7 @@ void remove_report(const std::string &path) {
 // Runs vapoolenc-churn-helper (ROUNDS rounds of one fakehwenc and one x264enc session after
 // WARMUP rounds) under leakwatch with fail-on-leak, writing its JSON report to `report`.
 Result run(int rounds, int warmup, int leak_round, const std::string &report) {
-  const std::string helper = build_path("tests/check/elements/vapoolenc-churn-helper");
+  const std::string helper = steady_build_path("tests/check/elements/vapoolenc-churn-helper");
   // RSS trends are not judged here (limits out of reach): over 110 short sessions RSS is
   // dominated by the allocator warming up in steps of 1-2 MiB (seen to raise an RSS alert with
   // window=20 when the machine is loaded, in runs that left nothing alive), and under the
@@ -1083,21 +1074,7 @@ Result run(int rounds, int warmup, int leak_round, const std::string &report) {
   const std::string r = std::to_string(rounds), w = std::to_string(warmup),
                     l = std::to_string(leak_round);
   const gchar *argv[] = {helper.c_str(), r.c_str(), w.c_str(), l.c_str(), nullptr};
-  gchar *out = nullptr, *err = nullptr;
-  gint status = 0;
-  GError *error = nullptr;
-  gboolean ok = g_spawn_sync(nullptr, const_cast<gchar **>(argv), env, G_SPAWN_DEFAULT, nullptr,
-                             nullptr, &out, &err, &status, &error);
-  g_strfreev(env);
-  fail_unless(ok, "cannot spawn %s: %s", helper.c_str(), error ? error->message : "?");
-  Result res;
-  if (WIFEXITED(status))
-    res.exit_status = WEXITSTATUS(status);
-  res.out = out ? out : "";
-  res.err = err ? err : "";
-  g_free(out);
-  g_free(err);
-  return res;
+  return steady_run_child(argv, env);
 }
 
 // The structure the helper printed after "label: ".
