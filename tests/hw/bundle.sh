@@ -34,7 +34,7 @@ cp "$src"/tests/hw/run.sh "$src"/tests/hw/report-series.py "$out"/src/tests/hw/
 # GStreamer's own programs and plugins the tests use, as installed here (Debian 12).
 arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 gst_plugins=/usr/lib/$arch/gstreamer-1.0
-plugins=(coreelements videotestsrc videoparsersbad nvcodec)
+plugins=(coreelements coretracers videotestsrc videoparsersbad nvcodec)
 elves=("$out"/build/gst/leakwatch/*.so "$out"/build/tests/hw/*
   /usr/lib/$arch/gstreamer1.0/gstreamer-1.0/gst-plugin-scanner /usr/bin/gst-inspect-1.0)
 for p in "${plugins[@]}"; do elves+=("$gst_plugins/libgst$p.so"); done
@@ -88,7 +88,7 @@ ls "$scratch"/*.deb | xargs -n1 basename >"$out/PACKAGES"
 
 # The clip for the decode tests: 30 frames of 640x480 H.264 main profile, a keyframe every 10.
 gst-launch-1.0 -q videotestsrc num-buffers=30 ! video/x-raw,width=640,height=480,framerate=30/1 \
-  ! x264enc key-int-max=10 ! video/x-h264,profile=main ! filesink location="$out/clip.h264"
+  ! x264enc key-int-max=10 ! video/x-h264,profile=main,stream-format=byte-stream ! filesink location="$out/clip.h264"
 
 size_kib=$(du -sk "$out" | cut -f1)
 echo "bundle: $out: $((size_kib / 1024)) MiB ($(ls "$out/lib" | wc -l) libraries, $(wc -l <"$out/PACKAGES") packages)"

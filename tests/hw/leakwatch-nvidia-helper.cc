@@ -48,13 +48,18 @@ GstBusSyncReply keep_cuda_context(GstBus *, GstMessage *msg, gpointer) {
   return GST_BUS_PASS;
 }
 
-void run_session(const std::string &desc, int index, bool leak) {
+void run_session(const std::string &desc, const char *clip, int index, bool leak) {
   GError *error = nullptr;
   GstElement *p = gst_parse_launch(desc.c_str(), &error);
   if (p == nullptr) {
     std::fprintf(stderr, "helper: cannot build '%s': %s\n", desc.c_str(),
                  error ? error->message : "?");
     std::exit(2);
+  }
+  if (clip != nullptr) {
+    GstElement *src = gst_bin_get_by_name(GST_BIN(p), "clip");
+    g_object_set(src, "location", clip, nullptr);
+    gst_object_unref(src);
   }
   gchar *name = g_strdup_printf("session-%d", index);
   gst_object_set_name(GST_OBJECT(p), name);
@@ -118,6 +123,7 @@ int main(int argc, char **argv) {
   }
 
   std::string desc;
+  const char *clip = nullptr;  // set as a property: no quoting rules of gst_parse to meet
   bool leak = false;
   if (!std::strcmp(scenario, "convert")) {
     desc =
@@ -126,9 +132,8 @@ int main(int argc, char **argv) {
         "cudadownload ! fakesink";
     leak = argc > 3 && !std::strcmp(argv[3], "leak");
   } else if (!std::strcmp(scenario, "decode") && argc > 3) {
-    gchar *quoted = g_shell_quote(argv[3]);
-    desc = std::string("filesrc location=") + quoted + " ! h264parse ! nvh264dec ! fakesink";
-    g_free(quoted);
+    desc = "filesrc name=clip ! h264parse ! nvh264dec ! fakesink";
+    clip = argv[3];
     leak = argc > 4 && !std::strcmp(argv[4], "leak");
   } else {
     std::fprintf(stderr, "helper: usage: convert N [leak] | decode N FILE [leak] | nvml-cost N\n");
@@ -138,7 +143,7 @@ int main(int argc, char **argv) {
   const bool sample_each = g_strcmp0(g_getenv("LEAKWATCH_HW_SAMPLE_EACH"), "0") != 0;
   gint64 t0 = g_get_monotonic_time();
   for (int i = 1; i <= n; ++i) {
-    run_session(desc, i, leak);
+    run_session(desc, clip, i, leak);
     if (sample_each)
       sample_now();
   }

@@ -67,8 +67,12 @@ std::string temp_path(const char *name) {
 Series read_report(const std::string &json) {
   std::string script =
       std::string(g_getenv("GST_STEADY_SOURCE_ROOT")) + "/tests/hw/report-series.py";
-  const gchar *argv[] = {"python3", script.c_str(), json.c_str(), nullptr};
-  SteadyChild c = steady_run_child(argv, g_get_environ());
+  gchar *python = g_find_program_in_path("python3");
+  fail_unless(python != nullptr, "python3 not in PATH (it reads leakwatch's JSON report)");
+  const gchar *argv[] = {python, script.c_str(), json.c_str(), nullptr};
+  // The host's Python with the host's libraries, not a bundle's (tests/hw/run.sh).
+  SteadyChild c = steady_run_child(argv, g_environ_unsetenv(g_get_environ(), "LD_LIBRARY_PATH"));
+  g_free(python);
   fail_unless_equals_int(c.exit_status, 0);
   Series s;
   std::istringstream in(c.out);
@@ -131,7 +135,8 @@ std::string h264_stream() {
   std::string path = temp_path("clip.h264");
   std::string desc =
       "videotestsrc num-buffers=30 ! video/x-raw,width=640,height=480,framerate=30/1 ! "
-      "x264enc key-int-max=10 ! video/x-h264,profile=main ! filesink location=" +
+      "x264enc key-int-max=10 ! video/x-h264,profile=main,stream-format=byte-stream ! filesink "
+      "location=" +
       path;
   GstElement *p = gst_parse_launch(desc.c_str(), nullptr);
   fail_unless(p != nullptr);
@@ -158,6 +163,9 @@ bool contains(const std::string &hay, const std::string &needle) {
 // Prints the figures of a churn and returns the series.
 Series report_churn(const char *what, const SteadyChild &c, const std::string &json) {
   std::printf("hw: %s: exit %d; %s", what, c.exit_status, c.out.c_str());
+  if (c.exit_status != 0 && c.exit_status != 65)
+    std::printf("hw: %s: helper's stderr:\n%s\n", what, c.err.c_str());
+  std::fflush(stdout);
   Series s = read_report(json);
   const size_t end = s.samples > 1 ? static_cast<size_t>(s.samples - 1) : 0;  // [end]: at exit
   for (const auto &m : s.values) {

@@ -18,7 +18,7 @@ export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export GST_PLUGIN_SYSTEM_PATH_1_0="$bundle/plugins"
 export GST_PLUGIN_PATH_1_0="$bundle/build/gst/leakwatch"
 export GST_PLUGIN_SCANNER_1_0="$bundle/libexec/gst-plugin-scanner"
-export GST_REGISTRY_1_0="$logs/registry.bin"
+export GST_REGISTRY_1_0="${TMPDIR:-/tmp}/leakwatch-hw-registry-$$.bin"
 export GST_STEADY_SOURCE_ROOT="$bundle/src"
 export GST_STEADY_BUILD_ROOT="$bundle/build"
 export LEAKWATCH_HW_H264="$bundle/clip.h264"
@@ -54,7 +54,7 @@ fi
     ldd "$f" | grep 'not found' | sed "s|^|$(basename "$f"): |"
   done
   echo "== gst-inspect-1.0 nvcodec:"
-  GST_TRACERS= "$bundle/bin/gst-inspect-1.0" nvcodec 2>&1 | head -60
+  GST_TRACERS= GST_DEBUG= "$bundle/bin/gst-inspect-1.0" nvcodec 2>&1 | head -60
 } >"$logs/host.txt" 2>&1
 
 status=0
