@@ -107,8 +107,28 @@ static void on_element_add_pad(GObject *self, GstClockTime, GstElement *element,
   LW(self)->monitor->pad_added(element, pad);
 }
 
+// The objects a have-context message carries (GstCudaContext, GstGLContext, displays...) are
+// in no bin: the posting element's pipeline is where they were made.
+static void note_context_objects(GstLeakwatchTracer *lw, GstElement *element, GstMessage *message) {
+  GstContext *context = nullptr;
+  gst_message_parse_have_context(message, &context);
+  if (context == nullptr)
+    return;
+  const GstStructure *s = gst_context_get_structure(context);
+  for (gint i = 0; i < gst_structure_n_fields(s); ++i) {
+    const GValue *v = gst_structure_get_value(s, gst_structure_nth_field_name(s, i));
+    if (G_VALUE_HOLDS(v, GST_TYPE_OBJECT) && g_value_get_object(v) != nullptr)
+      lw->monitor->context_posted(element, g_value_get_object(v));
+  }
+  gst_context_unref(context);
+}
+
 static void on_post_message_pre(GObject *self, GstClockTime, GstElement *element,
                                 GstMessage *message) {
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_HAVE_CONTEXT) {
+    note_context_objects(LW(self), element, message);
+    return;
+  }
   if (GST_MESSAGE_TYPE(message) != GST_MESSAGE_STATE_CHANGED ||
       GST_MESSAGE_SRC(message) != GST_OBJECT_CAST(element) || !GST_IS_PIPELINE(element))
     return;

@@ -166,6 +166,10 @@ void Monitor::pad_added(const void *element, const void *pad) {
   registry_.set_parent(pad, element);
 }
 
+void Monitor::context_posted(const void *element, const void *object) {
+  registry_.note_pipeline_of(object, element);
+}
+
 void Monitor::pipeline_state_changed(const void *ptr, int old_state, int new_state) {
   lifecycle_.state_changed(ptr, old_state, new_state, now_ns());
 }

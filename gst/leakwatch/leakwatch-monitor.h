@@ -105,6 +105,8 @@ class Monitor {
   void added_to_bin(const void *bin, const void *element, bool element_is_pipeline);
   void removed_from_bin(const void *element);
   void pad_added(const void *element, const void *pad);
+  // @element posted a have-context message whose context holds @object.
+  void context_posted(const void *element, const void *object);
   void pipeline_state_changed(const void *ptr, int old_state, int new_state);
   void pipeline_change_failed(const void *ptr, int from, int to);
 

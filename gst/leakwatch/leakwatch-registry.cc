@@ -139,6 +139,17 @@ void Registry::detach(const void *child) {
   }
 }
 
+void Registry::note_pipeline_of(const void *object, const void *element) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto o = records_.find(object);
+  auto e = records_.find(element);
+  if (o == records_.end() || e == records_.end() || e->second.pipeline_id == 0 ||
+      o->second.pipeline_id != 0 || !o->second.pipeline_name.empty())
+    return;
+  auto live = pipeline_names_.find(e->second.pipeline_id);
+  o->second.pipeline_name = live != pipeline_names_.end() ? live->second : e->second.pipeline_name;
+}
+
 std::string Registry::name_of(const void *ptr) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = records_.find(ptr);

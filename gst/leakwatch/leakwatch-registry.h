@@ -78,6 +78,11 @@ class Registry {
   // pipeline they were in, unless a pipeline inside the subtree owns them. An encoder that a
   // pool takes out of a session's pipeline to reuse it is not that session's leftover.
   void detach(const void *child);
+  // For an object without an owner (a GstCudaContext or GL context a pipeline's element posted
+  // in a have-context message): names @element's pipeline in reports, without making the
+  // object the pipeline's (no "outlived the pipeline" verdict: applications share contexts
+  // between pipelines on purpose). The first pipeline named is kept.
+  void note_pipeline_of(const void *object, const void *element);
   // Recorded name of an object with a detailed record ("" otherwise).
   std::string name_of(const void *ptr);
   // Reference count of a live object with an entry, -1 when it has none.

@@ -283,7 +283,9 @@ GST_END_TEST;
 static void check_leaked_contexts(const char *what, const SteadyChild &c, const Series &s) {
   fail_unless_equals_int(c.exit_status, 65);
   assert_contains(c.out, "helper: kept " + std::to_string(kLeakSessions) + " GstCudaContext");
-  assert_contains(c.err, "GstCudaContext x" + std::to_string(kLeakSessions));
+  // Named with the pipeline whose element made it (its have-context message).
+  assert_contains(c.err, "GstCudaContext x" + std::to_string(kLeakSessions) +
+                             ": 'cudacontext1' in pipeline 'session-1'");
   assert_contains(c.err, "leakwatch: verdict: LEAKS FOUND");
   assert_contains(c.err, "leakwatch: fail-on-leak: exiting with status 65");
   fail_unless(s.first_alert.count("nvml"), "%s: no GPU-memory (nvml) alert", what);

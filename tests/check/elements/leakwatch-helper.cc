@@ -118,6 +118,25 @@ int main(int argc, char **argv) {
     gst_object_unref(p);
     sample_now();
     (void)q;
+  } else if (!std::strcmp(scenario, "context-from-pipeline")) {
+    // An object in no bin, made known by a pipeline's element in a have-context message (as
+    // cudaupload posts its GstCudaContext), then kept after the pipeline is gone.
+    GstElement *p = gst_pipeline_new("ctx-owner");
+    GstElement *poster = gst_element_factory_make("identity", "ctx-poster");
+    gst_bin_add(GST_BIN(p), poster);
+    GstBufferPool *pool = gst_buffer_pool_new();
+    gst_object_set_name(GST_OBJECT(pool), "ctx-pool");
+    GstContext *context = gst_context_new("test.context", TRUE);
+    gst_structure_set(gst_context_writable_structure(context), "test.object", GST_TYPE_BUFFER_POOL,
+                      pool, nullptr);
+    gst_element_post_message(poster, gst_message_new_have_context(GST_OBJECT(poster), context));
+    GstBus *bus = gst_element_get_bus(p);
+    gst_bus_set_flushing(bus, TRUE);  // drop the message (it holds the context)
+    gst_object_unref(bus);
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+    sample_now();
+    (void)pool;  // the deliberately kept reference
   } else if (!std::strcmp(scenario, "moved-out-of-pipeline")) {
     // An element taken out of its pipeline (as a pool parks an encoder) and then kept: it is
     // a leak of its own at exit, but not a leftover of the pipeline it left.

@@ -132,6 +132,18 @@ void run_session(const char *name) {
 
 // ================= deliberate leaks, reported with type and name =================
 
+// A context object (GstCudaContext, GstGLContext...) is in no bin: the pipeline whose element
+// posted it in a have-context message is named, and the pipeline gets no verdict for it
+// (applications share contexts between pipelines on purpose).
+GST_START_TEST(test_context_object_names_posting_pipeline) {
+  ChildResult r = run_helper("context-from-pipeline", "leakwatch(interval=0,grace=0)");
+  fail_unless_equals_int(r.exit_status, 0);
+  assert_contains(r.err, "  GstBufferPool x1: 'ctx-pool' in pipeline 'ctx-owner'");
+  assert_contains(r.err, "leakwatch: pipelines: 1 seen, 0 with problems");
+  assert_contains(r.err, "leakwatch: verdict: LEAKS FOUND");
+}
+GST_END_TEST;
+
 GST_START_TEST(test_leaked_element_reported) {
   ChildResult r = run_helper("leak-element", "leakwatch(interval=0)");
   fail_unless_equals_int(r.exit_status, 0);
@@ -882,6 +894,7 @@ static Suite *leakwatch_suite() {
   tcase_add_test(tc, test_fd_classification_real_descriptors);
   tcase_add_test(tc, test_thread_name_growth);
   tcase_add_test(tc, test_real_render_node);
+  tcase_add_test(tc, test_context_object_names_posting_pipeline);
   tcase_add_test(tc, test_nvml_when_present);
   tcase_add_test(tc, test_drm_fdinfo_parsing);
   tcase_add_test(tc, test_trend_flat_with_noise_no_alert);
