@@ -114,6 +114,16 @@ static void note_context_objects(GstLeakwatchTracer *lw, GstElement *element, Gs
   gst_message_parse_have_context(message, &context);
   if (context == nullptr)
     return;
+  // The pipeline's current name: one given after creation (gst_object_set_name) is otherwise
+  // picked up only at its first state change, which a decoder's context can precede.
+  GstObject *top = GST_OBJECT(gst_object_ref(element));
+  while (GstObject *up = gst_object_get_parent(top)) {
+    gst_object_unref(top);
+    top = up;
+  }
+  if (GST_IS_PIPELINE(top))
+    forward_name(lw, GST_ELEMENT(top));
+  gst_object_unref(top);
   const GstStructure *s = gst_context_get_structure(context);
   for (gint i = 0; i < gst_structure_n_fields(s); ++i) {
     const GValue *v = gst_structure_get_value(s, gst_structure_nth_field_name(s, i));

@@ -121,7 +121,8 @@ int main(int argc, char **argv) {
   } else if (!std::strcmp(scenario, "context-from-pipeline")) {
     // An object in no bin, made known by a pipeline's element in a have-context message (as
     // cudaupload posts its GstCudaContext), then kept after the pipeline is gone.
-    GstElement *p = gst_pipeline_new("ctx-owner");
+    GstElement *p = gst_pipeline_new("ctx-first-name");
+    gst_object_set_name(GST_OBJECT(p), "ctx-owner");  // renamed, no state change yet
     GstElement *poster = gst_element_factory_make("identity", "ctx-poster");
     gst_bin_add(GST_BIN(p), poster);
     GstBufferPool *pool = gst_buffer_pool_new();
