@@ -70,7 +70,8 @@ std::string http_get(int port, const std::string &path, const std::string &extra
   int fd = connect_loopback(port);
   if (fd < 0)
     return "";
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra + "\r\n";
+  std::string req =
+      "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + extra + "\r\n";
   send(fd, req.data(), req.size(), MSG_NOSIGNAL);
   std::string out = read_all(fd);
   close(fd);
