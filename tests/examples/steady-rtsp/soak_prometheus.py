@@ -96,16 +96,17 @@ def check_from_prometheus(prom, result, times, rss_tolerance):
     if last is None:
         result.check("Prometheus: stored the run", False, "no scrape after the drain")
         return
-    # "Before": the highest value over the first 5 s after the warm-up snapshot (the churn
-    # starts right after it); "after": the first scrape stored over a second after the drain.
-    fd_before = prom.values_at("max_over_time(leakwatch_open_fds[5s])", before_t + 5)
+    # "Before": the latest scrape half a second after the warm-up snapshot (the drained state,
+    # or the first clients of the churn, which can only raise it); "after": the first scrape
+    # stored over a second after the final drain.
+    fd_before = prom.values_at("leakwatch_open_fds", before_t + 0.5)
     fd_after = prom.values_at("leakwatch_open_fds", last)
     grown = {c: fd_after.get(c, 0) - fd_before.get(c, 0) for c in set(fd_before) | set(fd_after)}
     result.check("Prometheus: no descriptor growth by class",
                  bool(fd_after) and all(v <= 0 for v in grown.values()),
                  ", ".join(f"{c} {fd_before.get(c, 0):.0f}->{fd_after.get(c, 0):.0f}"
                            for c in sorted(grown)))
-    th_before = prom.values_at("max_over_time(leakwatch_process_threads[5s])", before_t + 5)
+    th_before = prom.values_at("leakwatch_process_threads", before_t + 0.5)
     th_after = prom.values_at("leakwatch_process_threads", last)
     result.check("Prometheus: thread total back to its warm-up level",
                  bool(th_after) and th_after.get("", 1e9) <= th_before.get("", 0),
