@@ -108,13 +108,16 @@ size_t Exposition::series() const {
 
 namespace {
 
-std::string escape_help(const std::string &help) {
+// 0.0.4 escapes backslash and newline in HELP; OpenMetrics also the double quote.
+std::string escape_help(const std::string &help, bool om) {
   std::string out;
   for (char c : help) {
     if (c == '\\')
       out += "\\\\";
     else if (c == '\n')
       out += "\\n";
+    else if (c == '"' && om)
+      out += "\\\"";
     else
       out += c;
   }
@@ -149,7 +152,7 @@ std::string Exposition::render(Format format) const {
     const std::string sample_name = counter ? f.name + "_total" : f.name;
     // 0.0.4 names the family by its sample name; OpenMetrics without the _total suffix.
     const std::string &family_name = om ? f.name : sample_name;
-    out += "# HELP " + family_name + " " + escape_help(f.help) + "\n";
+    out += "# HELP " + family_name + " " + escape_help(f.help, om) + "\n";
     out += "# TYPE " + family_name + (counter ? " counter\n" : " gauge\n");
     if (om && !f.unit.empty())
       out += "# UNIT " + family_name + " " + f.unit + "\n";

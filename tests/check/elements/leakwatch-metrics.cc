@@ -183,6 +183,13 @@ GST_START_TEST(test_both_formats_exact) {
   Family &g = e.family("app_pipeline_state", Type::kGauge, "State.\nSecond line \\.");
   e.add(g, {{"pipeline", "a\"b"}, {"id", "7"}}, 4);
   e.family("app_empty", Type::kGauge, "Never filled: left out.");
+  metrics::Exposition q;
+  q.add(q.family("app_quoted", Type::kGauge, "Rows of type=\"other\"."), {}, 1);
+  assert_text(q.render(Format::kPrometheus),
+              "# HELP app_quoted Rows of type=\"other\".\n# TYPE app_quoted gauge\napp_quoted 1\n");
+  assert_text(q.render(Format::kOpenMetrics),
+              "# HELP app_quoted Rows of type=\\\"other\\\".\n"
+              "# TYPE app_quoted gauge\napp_quoted 1\n# EOF\n");
   assert_text(e.render(Format::kPrometheus),
               "# HELP app_cpu_seconds_total CPU time.\n"
               "# TYPE app_cpu_seconds_total counter\n"
