@@ -191,6 +191,28 @@ int main(int argc, char **argv) {
   // The served values come from the last sample-now. The helper counts its own socket and pipe
   // descriptors independently (/proc/self/fd) before and after that sample, until both counts
   // agree (streaming threads winding down after EOS may still be closing some).
+  // A software vapoolenc run to EOS (when x264enc is installed), and an rtpjitterbuffer for
+  // the generic `stats` export (metrics-element-stats=true).
+  GstElement *enc = nullptr;
+  if (gst_element_factory_find("x264enc") != nullptr) {
+    enc = gst_parse_launch(
+        "videotestsrc num-buffers=5 ! video/x-raw,width=64,height=48 ! "
+        "vapoolenc name=v device=software software-factory=x264enc ! fakesink",
+        nullptr);
+    gst_object_set_name(GST_OBJECT(enc), "enc");
+    gst_element_set_state(enc, GST_STATE_PLAYING);
+    GstBus *bus = gst_element_get_bus(enc);
+    GstMessage *m = gst_bus_timed_pop_filtered(
+        bus, 60 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    if (m == nullptr || GST_MESSAGE_TYPE(m) != GST_MESSAGE_EOS)
+      die("vapoolenc pipeline did not reach EOS");
+    gst_message_unref(m);
+    gst_object_unref(bus);
+  }
+  GstElement *generic = gst_parse_launch("rtpjitterbuffer name=jb", nullptr);
+  GstElement *generic_pipeline = gst_pipeline_new("generic");
+  gst_bin_add(GST_BIN(generic_pipeline), generic);
+
   GstObject *t = tracer();
   int fds_socket = -1, fds_pipe = -1;
   for (int attempt = 0; attempt < 100; ++attempt) {
@@ -245,6 +267,11 @@ int main(int argc, char **argv) {
   }
 
   gst_object_unref(t);
+  if (enc != nullptr) {
+    gst_element_set_state(enc, GST_STATE_NULL);
+    gst_object_unref(enc);
+  }
+  gst_object_unref(generic_pipeline);
   gst_element_set_state(tee, GST_STATE_NULL);
   gst_object_unref(tee);
   gst_object_unref(odd);

@@ -456,9 +456,13 @@ GST_START_TEST(test_tracer_serves_metrics) {
   gchar *dir = g_dir_make_tmp("lw-metrics-XXXXXX", nullptr);
   std::string prefix = std::string(dir) + "/scrape";
   std::string helper = steady_build_path("tests/check/elements/leakwatch-metrics-helper");
+  std::string file = std::string(dir) + "/textfile.prom";
   const gchar *argv[] = {helper.c_str(), "dump", prefix.c_str(), nullptr};
-  SteadyChild c =
-      steady_run_child(argv, helper_env("leakwatch(metrics-port=0,interval=0,summary=false)"));
+  std::string tracers =
+      "leakwatch(metrics-port=0,interval=0,summary=false,metrics-element-stats="
+      "true,metrics-file=" +
+      file + ")";
+  SteadyChild c = steady_run_child(argv, helper_env(tracers.c_str()));
   fail_unless_equals_int(c.exit_status, 0);
   fail_unless(contains(c.err, "leakwatch: serving metrics on http://127.0.0.1:"), "%s",
               c.err.c_str());
@@ -511,7 +515,29 @@ GST_START_TEST(test_tracer_serves_metrics) {
         value("buffers_offered_total"),
         value("buffers_out_total") + value("buffers_dropped_total") + value("lag_buffers"));
   }
-  fail_unless_equals_int(m["pipelines"], 3);
+  fail_unless_equals_int(m["pipelines"], steady_have_factory("x264enc") ? 5 : 4);
+  fail_unless(contains(text,
+                       "gst_element_stats{pipeline=\"generic\",element=\"jb\",factory="
+                       "\"rtpjitterbuffer\",field=\"num-pushed\"} 0\n"));
+  if (steady_have_factory("x264enc")) {
+    for (const char *line :
+         {"steady_vapoolenc_frames_in_total{pipeline=\"enc\",element=\"v\"} 5\n",
+          "steady_vapoolenc_frames_out_total{pipeline=\"enc\",element=\"v\"} 5\n",
+          "steady_vapoolenc_failovers_total{pipeline=\"enc\",element=\"v\"} 0\n",
+          "steady_vapoolenc_pool_created_total 1\n"})
+      fail_unless(contains(text, line), "missing %s", line);
+  }
+  // metrics-file: the same document, written at the sample (no temporary file left behind:
+  // the directory is empty at the end).
+  gchar *textfile = nullptr;
+  fail_unless(g_file_get_contents(file.c_str(), &textfile, nullptr, nullptr));
+  fail_unless(
+      contains(textfile, "leakwatch_pipelines_alive " + std::to_string(m["pipelines"]) + "\n"));
+  fail_unless(contains(textfile,
+                       "steady_boundedqueue_buffers_dropped_total{pipeline=\"drops\","
+                       "element=\"bq\"} 20\n"));
+  g_free(textfile);
+  g_unlink(file.c_str());
   fail_unless(g_str_has_suffix(om, "# EOF\n"));
   fail_unless(contains(om, "# TYPE steady_boundedqueue_buffers_dropped counter\n"));
 
@@ -525,7 +551,7 @@ GST_START_TEST(test_tracer_serves_metrics) {
   g_free(other);
   for (const char *ext : {".prom", ".om", ".404"})
     g_unlink((prefix + ext).c_str());
-  g_rmdir(dir);
+  fail_unless_equals_int(g_rmdir(dir), 0);
   g_free(dir);
 }
 GST_END_TEST;
