@@ -13,6 +13,7 @@
 #include <gst/gst.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -76,23 +77,29 @@ std::string content_type_of(const std::string &response) {
   return response.substr(p + 14, response.find("\r\n", p) - p - 14);
 }
 
-// Sockets and pipes among this process' descriptors, counted from /proc/self/fd.
-void count_fds(int &sockets, int &pipes) {
-  sockets = pipes = 0;
-  GDir *dir = g_dir_open("/proc/self/fd", 0, nullptr);
+// This process' descriptors (its own listing's descriptor left out, as leakwatch does), and
+// the sockets and pipes among them, counted from /proc/self/fd.
+void count_fds(int &total, int &sockets, int &pipes) {
+  total = sockets = pipes = 0;
+  DIR *dir = opendir("/proc/self/fd");
   if (dir == nullptr)
     die("cannot list /proc/self/fd");
-  while (const gchar *name = g_dir_read_name(dir)) {
-    gchar *path = g_strdup_printf("/proc/self/fd/%s", name);
-    gchar *target = g_file_read_link(path, nullptr);
-    if (target && g_str_has_prefix(target, "socket:"))
+  const int own = dirfd(dir);
+  while (struct dirent *de = readdir(dir)) {
+    if (de->d_name[0] == '.' || std::atoi(de->d_name) == own)
+      continue;
+    total++;
+    char target[256] = "";
+    std::string path = std::string("/proc/self/fd/") + de->d_name;
+    ssize_t n = readlink(path.c_str(), target, sizeof(target) - 1);
+    if (n > 0)
+      target[n] = '\0';
+    if (g_str_has_prefix(target, "socket:"))
       sockets++;
-    else if (target && g_str_has_prefix(target, "pipe:"))
+    else if (g_str_has_prefix(target, "pipe:"))
       pipes++;
-    g_free(target);
-    g_free(path);
   }
-  g_dir_close(dir);
+  closedir(dir);
 }
 
 GstElement *wait_async_done(GstElement *pipeline) {
@@ -214,14 +221,15 @@ int main(int argc, char **argv) {
   gst_bin_add(GST_BIN(generic_pipeline), generic);
 
   GstObject *t = tracer();
-  int fds_socket = -1, fds_pipe = -1;
+  int fds_total = -1, fds_socket = -1, fds_pipe = -1;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    int s0, p0, s1, p1;
-    count_fds(s0, p0);
+    int t0, s0, p0, t1, s1, p1;
+    count_fds(t0, s0, p0);
     guint alerts = 0;
     g_signal_emit_by_name(t, "sample-now", &alerts);
-    count_fds(s1, p1);
-    if (s0 == s1 && p0 == p1) {
+    count_fds(t1, s1, p1);
+    if (t0 == t1 && s0 == s1 && p0 == p1) {
+      fds_total = t1;
       fds_socket = s1;
       fds_pipe = p1;
       break;
@@ -235,9 +243,7 @@ int main(int argc, char **argv) {
   g_object_get(t, "metrics-port", &port, nullptr);
   if (port <= 0)
     die("no metrics port");
-  int fds_total = 0;
   guint alive = 0;
-  gst_structure_get_int(cp, "fds", &fds_total);
   gst_structure_get_uint(cp, "pipelines-alive", &alive);
   guint64 in = 0, out = 0, dropped = 0;
   guint held = 0;
