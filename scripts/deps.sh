@@ -8,7 +8,7 @@ packages=(
   libgstrtspserver-1.0-dev libva-dev libdrm-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-vaapi
-  gstreamer1.0-rtsp ffmpeg
+  gstreamer1.0-rtsp ffmpeg prometheus
 )
 
 missing=()

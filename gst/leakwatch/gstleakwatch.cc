@@ -26,6 +26,7 @@
 
 #include "gstleakwatch.h"
 
+#include "leakwatch-exporter.h"
 #include "leakwatch-monitor.h"
 #include "leakwatch-report.h"
 #include "leakwatch-ticker.h"
@@ -43,7 +44,8 @@ struct _GstLeakwatchTracer {
   GstTracer parent;
   leakwatch::Monitor *monitor;
   leakwatch::Ticker *ticker;
-  std::mutex *report_mutex;  // serializes report writing and the periodic-report clock
+  leakwatch::Exporter *exporter;  // metrics endpoint and metrics file
+  std::mutex *report_mutex;       // serializes report writing and the periodic-report clock
   int64_t last_report_ns;
 };
 
@@ -51,6 +53,7 @@ G_DEFINE_TYPE(GstLeakwatchTracer, gst_leakwatch_tracer, GST_TYPE_TRACER)
 
 enum { SIGNAL_CHECKPOINT, SIGNAL_SAMPLE_NOW, SIGNAL_WRITE_REPORTS, N_SIGNALS };
 static guint signals[N_SIGNALS];
+enum { PROP_0, PROP_METRICS_PORT };
 
 #define LW(obj) (reinterpret_cast<GstLeakwatchTracer *>(obj))
 
@@ -202,6 +205,9 @@ static guint sample_round(GstLeakwatchTracer *lw) {
       write_reports(lw, lw->monitor->report(false));
     }
   }
+  std::string error;
+  if (!lw->exporter->write_file(error))
+    g_printerr("leakwatch: could not write metrics file: %s\n", error.c_str());
   return static_cast<guint>(alerts.size());
 }
 
@@ -279,6 +285,7 @@ static GstLeakwatchTracer *sampling_only_tracer = nullptr;
 static void sampling_only_at_exit() {
   if (sampling_only_tracer != nullptr && sampling_only_tracer->monitor != nullptr) {
     sampling_only_tracer->ticker->stop();
+    sampling_only_tracer->exporter->stop();
     final_report(sampling_only_tracer);
   }
 }
@@ -334,6 +341,12 @@ static void gst_leakwatch_tracer_constructed(GObject *object) {
   lw->monitor = new leakwatch::Monitor(params, logger, inspector);
   lw->report_mutex = new std::mutex();
   lw->ticker = new leakwatch::Ticker();
+  lw->exporter = new leakwatch::Exporter(*lw->monitor);
+  std::string served = lw->exporter->start();
+  if (!served.empty()) {
+    g_printerr("%s\n", served.c_str());
+    GST_INFO_OBJECT(lw, "%s", served.c_str());
+  }
 
   GstTracer *tracer = GST_TRACER(object);
   if (!params.objects) {
@@ -368,7 +381,10 @@ static bool final_report(GstLeakwatchTracer *lw) {
 static void gst_leakwatch_tracer_finalize(GObject *object) {
   GstLeakwatchTracer *lw = LW(object);
   lw->ticker->stop();
+  lw->exporter->stop();
   bool fail = final_report(lw);
+  delete lw->exporter;
+  lw->exporter = nullptr;
   delete lw->ticker;
   delete lw->monitor;
   delete lw->report_mutex;
@@ -385,10 +401,27 @@ static void gst_leakwatch_tracer_finalize(GObject *object) {
   G_OBJECT_CLASS(gst_leakwatch_tracer_parent_class)->finalize(object);
 }
 
+static void gst_leakwatch_tracer_get_property(GObject *object, guint prop_id, GValue *value,
+                                              GParamSpec *pspec) {
+  if (prop_id == PROP_METRICS_PORT)
+    g_value_set_int(value, LW(object)->exporter ? LW(object)->exporter->port() : -1);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+}
+
 static void gst_leakwatch_tracer_class_init(GstLeakwatchTracerClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   gobject_class->constructed = gst_leakwatch_tracer_constructed;
   gobject_class->finalize = gst_leakwatch_tracer_finalize;
+  gobject_class->get_property = gst_leakwatch_tracer_get_property;
+
+  g_object_class_install_property(
+      gobject_class, PROP_METRICS_PORT,
+      g_param_spec_int("metrics-port", "Metrics port",
+                       "TCP port the metrics endpoint listens on (the one picked when "
+                       "metrics-port=0 was given), -1 when no endpoint runs.",
+                       -1, 65535, -1,
+                       static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   /**
    * GstLeakwatchTracer::checkpoint:
@@ -427,6 +460,7 @@ static void gst_leakwatch_tracer_init(GstLeakwatchTracer *lw) {
   GST_OBJECT_FLAG_SET(lw, GST_OBJECT_FLAG_MAY_BE_LEAKED);
   lw->monitor = nullptr;
   lw->ticker = nullptr;
+  lw->exporter = nullptr;
   lw->report_mutex = nullptr;
   lw->last_report_ns = 0;
 }

@@ -355,4 +355,31 @@ ReportData Monitor::report(bool final) {
   return d;
 }
 
+ReportData Monitor::metrics_data() {
+  std::lock_guard<std::mutex> lock(sample_mutex_);
+  ReportData d;
+  d.pid = static_cast<int>(getpid());
+  d.duration_s = static_cast<double>(now_ns()) / 1e9;
+  d.params = params_;
+  d.samples = samples_;
+  for (TypeSlot *s : types_.slots()) {
+    TypeCount t;
+    t.type = s->name;
+    t.is_mini = s->is_mini;
+    t.mode = s->mode;
+    t.created = s->created.load(std::memory_order_relaxed);
+    t.destroyed = s->destroyed.load(std::memory_order_relaxed);
+    t.live = s->live();
+    t.peak = s->peak.load(std::memory_order_relaxed);
+    d.types.push_back(t);
+  }
+  std::sort(d.types.begin(), d.types.end(),
+            [](const TypeCount &a, const TypeCount &b) { return a.type < b.type; });
+  d.pipelines = lifecycle_.snapshot();
+  d.alerts = trends_.history();
+  d.trends = trends_.states();
+  d.last = last_;
+  return d;
+}
+
 }  // namespace leakwatch

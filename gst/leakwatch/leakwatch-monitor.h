@@ -115,6 +115,9 @@ class Monitor {
   std::vector<Alert> sample();
   CheckpointResult checkpoint();
   ReportData report(bool final);
+  // What the metrics endpoint serves: report(false) without the per-object list and the
+  // sample series, so a scrape copies little.
+  ReportData metrics_data();
 
   Lifecycle &lifecycle() { return lifecycle_; }
   Registry &registry() { return registry_; }

@@ -174,6 +174,22 @@ const std::vector<Spec> &specs() {
       {"gpu-slope", "1048576 (bytes/min)", number(&Params::gpu_slope, 0, 1e15)},
       {"gpu-growth", "4194304 (bytes)", number(&Params::gpu_growth, 0, 1e15)},
       {"object-growth", "4 (objects)", number(&Params::object_growth, 0, 1e12)},
+      {"metrics-port", "off (0 = a free port, logged)",
+       [](const GValue *v, Params &p, std::string &why) {
+         double d;
+         if (!value_to_double(v, d) || d < 0 || d > 65535 || d != static_cast<int>(d)) {
+           why = "expects a TCP port in [0, 65535]";
+           return false;
+         }
+         p.metrics_port = static_cast<int>(d);
+         return true;
+       }},
+      {"metrics-address", "127.0.0.1", text(&Params::metrics_address)},
+      {"metrics-file", "none (path)", text(&Params::metrics_file)},
+      {"metrics-max-types", "0 (0 = every type)", uinteger(&Params::metrics_max_types, 0, 1000000)},
+      {"metrics-element-stats", "false", boolean(&Params::metrics_element_stats)},
+      {"metrics-max-element-series", "2000",
+       uinteger(&Params::metrics_max_element_series, 0, 1000000)},
   };
   return s;
 }

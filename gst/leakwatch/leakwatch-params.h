@@ -33,6 +33,13 @@ struct Params {
   double gpu_slope = 1048576;   // bytes per minute
   double gpu_growth = 4194304;  // bytes
   double object_growth = 4;     // live objects of one tracked type
+  // Metrics endpoint (docs/leakwatch.md, "Prometheus"): -1 = off, 0 = a free port.
+  int metrics_port = -1;
+  std::string metrics_address = "127.0.0.1";
+  std::string metrics_file;            // exposition rewritten every interval
+  unsigned metrics_max_types = 0;      // 0 = every GType its own series
+  bool metrics_element_stats = false;  // other elements' `stats` structures too
+  unsigned metrics_max_element_series = 2000;
 };
 
 // Exit status of a process whose leakwatch found leaks with fail-on-leak=true.

@@ -121,6 +121,7 @@ std::vector<TrendState> TrendBank::states() const {
     for (int s = 0; s < 3; ++s) {
       const WindowResult &w = kv.second.scales[s].last;
       if (w.points >= 2) {
+        st.scale_slopes.emplace_back(kScales[s], w.slope_per_minute);
         // Report the widest scale that has a full window, else the finest.
         if (s == 0 || w.points >= 8) {
           st.slope_per_minute = w.slope_per_minute;

@@ -59,6 +59,8 @@ struct TrendState {
   double slope_per_minute = 0;  // at the finest scale with enough points
   double growth = 0;
   bool alerting = false;
+  // (samples per point, slope per minute) of every scale with at least two points.
+  std::vector<std::pair<int, double>> scale_slopes;
 };
 
 class TrendBank {

@@ -10,7 +10,22 @@
 // child reports the wall time and the process CPU time (user + system, all threads) from
 // PLAYING to EOS; the parent prints every run, the medians and the ratios to the no-tracer
 // medians. On a loaded shared machine the CPU-time ratio is the steadier figure.
+// "leakwatch + metrics" serves the metrics endpoint and a thread of the child scrapes it every
+// 100 ms during the run (Prometheus' default is every 15 s): the endpoint's cost, served and
+// fetched in the same process.
+#include "steady-tracing.h"
 #include <gst/gst.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
 
 #include <sys/resource.h>
 
@@ -31,8 +46,66 @@ gint64 cpu_us() {
          ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
 }
 
+// Fetches /metrics from @port every @period until stopped; returns the bytes of the last one.
+class Scraper {
+ public:
+  Scraper(int port, std::chrono::milliseconds period) {
+    thread_ = std::thread([this, port, period] {
+      std::unique_lock<std::mutex> lock(mutex_);
+      while (!stop_) {
+        lock.unlock();
+        scrape(port);
+        lock.lock();
+        cond_.wait_for(lock, period, [this] { return stop_; });
+      }
+    });
+  }
+  ~Scraper() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    cond_.notify_all();
+    thread_.join();
+  }
+  size_t scrapes = 0, last_bytes = 0;
+
+ private:
+  void scrape(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof(a)) == 0) {
+      const char req[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+      send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL);
+      char buf[65536];
+      size_t total = 0;
+      ssize_t n;
+      while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+        total += static_cast<size_t>(n);
+      last_bytes = total;
+      scrapes++;
+    }
+    close(fd);
+  }
+  std::mutex mutex_;
+  std::condition_variable cond_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 int run_child(long buffers) {
   gst_init(nullptr, nullptr);
+  std::unique_ptr<Scraper> scraper;
+  if (GstObject *t = steady::find_active_tracer("GstLeakwatchTracer")) {
+    int port = -1;
+    g_object_get(t, "metrics-port", &port, nullptr);
+    gst_object_unref(t);
+    if (port > 0)
+      scraper = std::make_unique<Scraper>(port, std::chrono::milliseconds(100));
+  }
   std::string desc = "fakesrc num-buffers=" + std::to_string(buffers) + " ! queue ! fakesink";
   GError *error = nullptr;
   GstElement *pipeline = gst_parse_launch(desc.c_str(), &error);
@@ -53,6 +126,11 @@ int run_child(long buffers) {
   gint64 cpu_end = cpu_us();
   int rc = GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS ? 0 : 3;
   gst_message_unref(msg);
+  if (scraper && scraper->scrapes == 0) {
+    std::fprintf(stderr, "the metrics endpoint was never scraped\n");
+    rc = 4;
+  }
+  scraper.reset();
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(bus);
   gst_object_unref(pipeline);
@@ -97,7 +175,8 @@ int main(int argc, char **argv) {
                                  // core `factories` does nothing per buffer, so it measures
                                  // that floor.
                                  {"core factories (floor)", "factories", {}, {}},
-                                 {"leakwatch objects=false", "leakwatch(objects=false)", {}, {}}};
+                                 {"leakwatch objects=false", "leakwatch(objects=false)", {}, {}},
+                                 {"leakwatch + metrics", "leakwatch(metrics-port=0)", {}, {}}};
   std::printf("fakesrc num-buffers=%ld ! queue ! fakesink, %d runs per configuration\n", buffers,
               runs);
   for (int r = 0; r < runs; ++r) {

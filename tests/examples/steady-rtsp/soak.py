@@ -35,6 +35,7 @@ import time
 
 from soak_processes import (FPS, Client, Server, have_leakwatch, have_steady_elements, log,
                             proc_snapshot, theil_sen_slope)
+from soak_prometheus import Prometheus, check_from_prometheus, have_prometheus
 from soak_report import leakwatch_findings, print_side_by_side
 
 
@@ -152,12 +153,18 @@ def run_variant(variant, args):
     server = Server(args.server, variant, args, args.report_dir)
     log(f"   listening on port {server.port}; log {server.log_path}")
     started = time.monotonic()
+    prom = None
+    if server.metrics_port:
+        prom = Prometheus(server.metrics_port, os.path.join(server.audit_dir, "prometheus.log"))
+        log(f"   Prometheus scraping leakwatch on port {server.metrics_port} every second")
+    times = {}
     try:
         # Warm-up: pools, thread pools and allocator arenas reach their working size.
         churn(server, args.warmup, args, Result("warmup"))
         if not server.wait_drained(args.session_timeout + 20):
             result.check("drained after warm-up", False, str(server.last_status()))
         before = proc_snapshot(server.proc.pid)
+        times["before"] = time.time()
         rss_series = []
         sampling = {"on": True}
 
@@ -174,17 +181,24 @@ def run_variant(variant, args):
         deadline = time.monotonic() + args.hours * 3600 if args.hours else None
         cycles = args.cycles if not args.hours else 10 ** 9
         half = churn(server, cycles // 2, args, result, deadline)
+        times["half"] = time.time()
         log(f"   [{variant}] throttle phase: 2 normal /live clients, 1 throttled, 1 stalled")
         throttle_phase(server, args, result)
         rest = churn(server, cycles - half, args, result, deadline, already=half)
+        times["churn_end"] = time.time()
         result.cycles = half + rest + 4
         drained = server.wait_drained(args.session_timeout + 30)
         sampling["on"] = False
         sampler.join(timeout=5)
         after = proc_snapshot(server.proc.pid)
+        times["after"] = time.time()
         status = server.last_status()
+        if prom is not None:
+            check_from_prometheus(prom, result, times, args.rss_slope_tolerance)
     finally:
         rc, final = server.stop()
+        if prom is not None:
+            prom.stop()
     result.wall_s = time.monotonic() - started
     result.before, result.after, result.status, result.final, result.rc = (
         before, after, status, final, rc)
@@ -270,6 +284,8 @@ def main():
     parser.add_argument("--report-dir", default="steady-rtsp-soak")
     parser.add_argument("--no-audit", dest="audit", action="store_false",
                         help="do not run the server under leakwatch")
+    parser.add_argument("--no-prometheus", dest="prometheus", action="store_false",
+                        help="do not scrape the server's leakwatch endpoint with Prometheus")
     parser.add_argument("--progress", action="store_true", help="print progress every 10 batches")
     args = parser.parse_args()
     if args.rss_slope_tolerance is None:
@@ -278,6 +294,9 @@ def main():
     if args.audit and not have_leakwatch():
         log("leakwatch tracer not available: checking /proc and the server's own accounting only")
         args.audit = False
+    if args.audit and args.prometheus and not have_prometheus():
+        log("prometheus not installed (Debian package prometheus): no Prometheus checks")
+        args.prometheus = False
 
     variants = [v for v in args.variants.split(",") if v]
     skipped = False

@@ -127,6 +127,12 @@ class Server:
             # leaks. Capping arenas, as long-running services commonly do, makes RSS measure
             # what the process really retains.
             env["MALLOC_ARENA_MAX"] = str(args.arena_max)
+        if args.audit and getattr(args, "prometheus", False):
+            # The tracer steady-rtsp --audit would set, plus the metrics endpoint on a free
+            # port (steady-rtsp keeps a GST_TRACERS it finds set).
+            d = os.path.abspath(self.audit_dir)
+            env["GST_TRACERS"] = (f'leakwatch(report="{d}/leakwatch.json",html="{d}/leakwatch.html",'
+                                  f'report-interval=5,metrics-port=0)')
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, bufsize=1, env=env)
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -137,6 +143,11 @@ class Server:
             self.proc.kill()
             raise RuntimeError(f"{variant} server did not start:\n" + self.text())
         self.port = int(re.search(r":(\d+)/live", line).group(1))
+        self.metrics_port = None
+        if "GST_TRACERS" in env and "metrics-port" in env["GST_TRACERS"]:
+            m = self.wait_for(r"leakwatch: serving metrics on http://127\.0\.0\.1:(\d+)/", 10)
+            if m:
+                self.metrics_port = int(re.search(r":(\d+)/metrics", m).group(1))
 
     def _read(self):
         for line in self.proc.stdout:
