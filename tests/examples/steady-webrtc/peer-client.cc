@@ -5,7 +5,7 @@
 // and the frame numbers missed. It reports to the server (a "stats" message a second) and on
 // stdout:
 //   peer: connected id=N
-//   peer: progress frames=N            (every 250 ms)
+//   peer: progress frames=N missing=N bad=N   (every 250 ms)
 //   peer: final frames=N bad=N missing=N decode-errors=N lat-p50-ms=X lat-p95-ms=X ...
 //
 //   steady-webrtc-peer --url ws://127.0.0.1:8080/ws --seconds 10
@@ -364,7 +364,9 @@ int main(int argc, char **argv) {
       [](gpointer data) -> gboolean {
         static int ticks = 0;
         auto &c = *static_cast<Client *>(data);
-        std::printf("peer: progress frames=%" G_GUINT64_FORMAT "\n", c.frames.load());
+        std::printf("peer: progress frames=%" G_GUINT64_FORMAT " missing=%" G_GUINT64_FORMAT
+                    " bad=%" G_GUINT64_FORMAT "\n",
+                    c.frames.load(), c.missing.load(), c.bad.load());
         if (++ticks % 4 == 0) {
           JsonBuilder *stats = json_message("stats");
           json_builder_set_member_name(stats, "frames");
