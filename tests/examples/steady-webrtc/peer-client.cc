@@ -43,6 +43,7 @@ struct Client {
   gchar *ice_addresses = nullptr;
   int seconds = 0;
   int pli_every_ms = 0;
+  gint64 started_us = 0, first_frame_us = 0;
 
   GMainLoop *loop = nullptr;
   SoupSession *session = nullptr;
@@ -281,7 +282,8 @@ int main(int argc, char **argv) {
   Client c;
   const GOptionEntry entries[] = {
       {"url", 0, 0, G_OPTION_ARG_STRING, &c.url, "Signalling WebSocket (ws://HOST:PORT/ws)", "URL"},
-      {"seconds", 0, 0, G_OPTION_ARG_INT, &c.seconds, "Leave after this long (0: stay)", "S"},
+      {"seconds", 0, 0, G_OPTION_ARG_INT, &c.seconds,
+       "Leave this long after the first frame shown (0: stay)", "S"},
       {"pli-every", 0, 0, G_OPTION_ARG_INT, &c.pli_every_ms,
        "Ask for a keyframe (RTCP PLI) every this many ms (0: never)", "MS"},
       {"ice-addresses", 0, 0, G_OPTION_ARG_STRING, &c.ice_addresses,
@@ -348,17 +350,29 @@ int main(int argc, char **argv) {
   };
   const guint sigint = g_unix_signal_add(SIGINT, quit, &c);
   const guint sigterm = g_unix_signal_add(SIGTERM, quit, &c);
-  guint leave = 0;
-  if (c.seconds > 0)
-    leave = g_timeout_add_seconds(
-        static_cast<guint>(c.seconds),
-        [](gpointer data) -> gboolean {
-          auto &c = *static_cast<Client *>(data);
+  // --seconds counts from the first frame shown, so a slow start (negotiation on a loaded
+  // machine) does not shorten what is measured; no frame within kFirstFrameS is a failure.
+  constexpr gint64 kFirstFrameS = 20;
+  c.started_us = g_get_monotonic_time();
+  const guint leave = g_timeout_add(
+      100,
+      [](gpointer data) -> gboolean {
+        auto &c = *static_cast<Client *>(data);
+        const gint64 now = g_get_monotonic_time();
+        if (c.frames.load() > 0 && c.first_frame_us == 0)
+          c.first_frame_us = now;
+        if (c.first_frame_us == 0 && now - c.started_us > kFirstFrameS * G_USEC_PER_SEC) {
+          c.bye = "no-frame";
+          c.exit_code = 1;
+          g_main_loop_quit(c.loop);
+        } else if (c.seconds > 0 && c.first_frame_us != 0 &&
+                   now - c.first_frame_us >= c.seconds * G_USEC_PER_SEC) {
           c.bye = "done";
           g_main_loop_quit(c.loop);
-          return G_SOURCE_CONTINUE;
-        },
-        &c);
+        }
+        return G_SOURCE_CONTINUE;
+      },
+      &c);
   const guint progress = g_timeout_add(
       250,
       [](gpointer data) -> gboolean {
