@@ -25,9 +25,9 @@ class KeyframeGate {
 
   std::uint64_t requests() const { return requests_; }
   std::uint64_t forwarded() const { return forwarded_; }
-  // Requests that never reached the encoder on their own (joined a pending one, or were
-  // satisfied by a keyframe): requests == forwarded + coalesced + (pending ? 1 : 0) - joined
-  // bookkeeping is kept exact by counting each request once, here or in forwarded.
+  // Requests that never reached the encoder on their own: they joined a pending one, or were
+  // the pending one and a keyframe satisfied them. Each request counts once:
+  // requests == forwarded + coalesced + (pending ? 1 : 0).
   std::uint64_t coalesced() const { return coalesced_; }
   bool pending() const { return pending_; }
 
