@@ -49,12 +49,23 @@ class Result:
         self.failures = []
         self.checks = []
         self.phase = {}
+        self.latencies = []  # per peer: glass-to-glass p50, p95, p99 (ms) after decoding
+
+    def latency_summary(self):
+        """Median over peers of each peer's p50, p95 and p99."""
+        if not self.latencies:
+            return "-"
+        cols = [sorted(x[i] for x in self.latencies) for i in range(3)]
+        return "/".join(str(c[len(c) // 2]) for c in cols)
 
     def record(self, peer):
         self.sessions += 1
         if peer.killed:
             self.killed += 1
             return
+        lat = [int(peer.final.get(f"lat-p{q}-ms", -1)) for q in (50, 95, 99)]
+        if min(lat) >= 0:
+            self.latencies.append(lat)
         if peer.clean():
             self.clean += 1
         elif len(self.failures) < 6:
@@ -273,6 +284,7 @@ def print_side_by_side(results):
             f"{x:.2f}" for x in r.phase.get("normal_delivered_during", []))),
         ("normal peers' fps, storm", lambda r: " ".join(
             f"{x:.0f}" for x in r.phase.get("normal_fps_during", []))),
+        ("latency ms p50/p95/p99 (median of peers)", lambda r: r.latency_summary()),
         ("frozen peer removed after", lambda r: f"{r.phase.get('frozen_removed_after_s')} s"),
         ("keyframes/s before -> storm", lambda r: f"{r.phase.get('keyframes_per_s_before')} -> "
          f"{r.phase.get('keyframes_per_s_storm')}"),
@@ -348,6 +360,7 @@ def main():
     with open(os.path.join(args.report_dir, "summary.json"), "w") as f:
         json.dump([{"variant": r.variant, "checks": r.checks, "sessions": r.sessions,
                     "killed": r.killed, "clean": r.clean, "phase": r.phase,
+                    "latency_ms_p50_p95_p99": r.latency_summary(),
                     "before": r.before, "after": r.after, "rss_slope_mib_per_min": r.rss_slope,
                     "final": r.final} for r in results], f, indent=2)
     if failed:
