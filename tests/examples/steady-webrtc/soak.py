@@ -94,8 +94,10 @@ def churn(server, sessions, args, result, first_index=0):
                 peer.wait(10)
                 result.record(peer)
                 active.remove(peer)
-        if args.progress and started % 50 == 0 and started and active:
-            pass
+                if getattr(args, "progress", False) and result.sessions % 50 == 0:
+                    s = server.last_status()
+                    log(f"  [{server.variant}] {result.sessions} sessions, rss-mib="
+                        f"{s.get('rss-mib')} fds={s.get('fds')} threads={s.get('threads')}")
     return index
 
 
