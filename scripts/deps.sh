@@ -9,6 +9,7 @@ packages=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-vaapi
   gstreamer1.0-rtsp ffmpeg prometheus
+  gstreamer1.0-nice libsoup-3.0-dev libjson-glib-dev chromium nodejs npm
 )
 
 missing=()
