@@ -416,7 +416,7 @@ GST_START_TEST(test_paused_longer_than_stall_timeout) {
   Tee t;
   GstClock *clock = gst_test_clock_new();
   gst_element_set_clock(t.element, clock);
-  g_object_set(t.element, "stall-timeout", 1000u, "max-wait", 0, nullptr);
+  g_object_set(t.element, "stall-timeout", 1000u, nullptr);
   Sink *s = t.add_branch();
   s->set_block(true);
   fail_unless_equals_int(gst_element_set_state(t.element, GST_STATE_PAUSED),
