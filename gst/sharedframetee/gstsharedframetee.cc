@@ -129,7 +129,13 @@ static gboolean gst_shared_frame_tee_sink_event(GstPad *pad, GstObject *parent, 
   switch (GST_EVENT_TYPE(event)) {
     case GST_EVENT_FLUSH_START:
       hub.flush_start();
-      gst_pad_event_default(pad, parent, event);
+      gst_pad_event_default(pad, parent, event);  // src pads flushing, downstream unblocked
+      // Wait for the pushes in flight to return, so none from before the flush lands after
+      // the FLUSH_STOP. Bounded: a downstream that ignores flushing is not waited for forever.
+      if (!hub.wait_pushes_done(std::chrono::milliseconds(1000)))
+        GST_WARNING_OBJECT(self,
+                           "a branch's downstream ignored FLUSH_START for 1 s; a buffer "
+                           "from before the flush may follow the FLUSH_STOP there");
       return TRUE;
     case GST_EVENT_FLUSH_STOP:
       hub.flush_stop_begin();

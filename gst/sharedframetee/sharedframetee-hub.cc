@@ -175,13 +175,14 @@ void Hub::leave_behind_locked(std::uint64_t wait, std::chrono::steady_clock::dur
 }
 
 void Hub::wake_producer_locked() {
-  if (producer_waiting_)
+  if (upstream_waiters_ > 0)
     producer_cv_.notify_all();
 }
 
 bool Hub::wait_for_leader_locked(Lock &lk, const std::function<bool()> &done, std::int64_t ms) {
   // Branches that can take something now were notified by the caller.
   producer_waiting_ = true;
+  ++upstream_waiters_;
   ++producer_waits_;
   producer_blocked_cv_.notify_all();
   auto pred = [this, &done] { return flushing_ || done(); };
@@ -190,6 +191,7 @@ bool Hub::wait_for_leader_locked(Lock &lk, const std::function<bool()> &done, st
   else
     producer_cv_.wait_for(lk, std::chrono::milliseconds(ms), pred);
   producer_waiting_ = false;
+  --upstream_waiters_;
   return !flushing_ && done();
 }
 
@@ -342,6 +344,20 @@ void Hub::flush_start() {
   flushing_ = true;
   drop_ring_locked();
   wake_producer_locked();
+}
+
+bool Hub::wait_pushes_done(std::chrono::milliseconds timeout) {
+  Lock lk(mutex_);
+  ++upstream_waiters_;
+  const bool done = producer_cv_.wait_for(lk, timeout, [this] {
+    for (const auto &b : branches_) {
+      if (active(*b) && b->in_flight_)
+        return false;
+    }
+    return true;
+  });
+  --upstream_waiters_;
+  return done;
 }
 
 void Hub::set_flushing(bool flushing) {

@@ -141,6 +141,10 @@ class Hub {
   // interrupted by a flush.
   bool drain();
   void flush_start();  // empties the ring; branches stop taking items; wakes the producer
+  // After FLUSH_START went downstream: waits until no branch is inside a push (each returns
+  // FLUSHING at once, its src pad flushing), so nothing taken before the flush is pushed
+  // after it. False when a downstream ignoring the flush kept one for `timeout`.
+  bool wait_pushes_done(std::chrono::milliseconds timeout);
   void set_flushing(bool flushing);  // sink pad (de)activation: wakes and refuses the producer
   void flush_stop_begin();           // empties the ring again, forgets the segment
   void flush_stop_end();             // branches take items again
@@ -236,7 +240,8 @@ class Hub {
   bool allow_not_linked_ = false;
   std::int64_t max_wait_ms_ = kWaitForever;
   std::int64_t follower_wait_ms_ = 1000;
-  bool producer_waiting_ = false;
+  bool producer_waiting_ = false;  // the producer waits in push_buffer()/drain()
+  int upstream_waiters_ = 0;       // threads waiting on producer_cv_
   std::uint64_t producer_waits_ = 0;
   std::condition_variable producer_cv_;
   std::condition_variable producer_blocked_cv_;  // wait_producer_blocked()

@@ -4,6 +4,7 @@
 #include <gst/check/gsttestclock.h>
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -364,6 +365,71 @@ GST_START_TEST(test_flow_flushing_wakes_waiting_producer) {
 }
 GST_END_TEST;
 
+// A flush racing a push in flight: a buffer probe on the tee's src pad holds buffer 0 inside
+// its push (the branch thread took it before the flush). FLUSH_START returns only once that
+// push has returned, so buffer 0 can never reach the sink after the FLUSH_STOP.
+struct Held {
+  std::mutex m;
+  std::condition_variable cv;
+  bool in_probe = false;
+  bool release = false;
+};
+
+static GstPadProbeReturn hold_probe(GstPad *, GstPadProbeInfo *info, gpointer data) {
+  auto *h = static_cast<Held *>(data);
+  if (GST_BUFFER_OFFSET(GST_PAD_PROBE_INFO_BUFFER(info)) != 0)
+    return GST_PAD_PROBE_OK;
+  std::unique_lock<std::mutex> lk(h->m);
+  h->in_probe = true;
+  h->cv.notify_all();
+  h->cv.wait(lk, [h] { return h->release; });
+  return GST_PAD_PROBE_OK;
+}
+
+GST_START_TEST(test_flush_waits_for_push_in_flight) {
+  Tee t;
+  Sink *s = t.add_branch();
+  Held held;
+  gst_pad_add_probe(s->tee_pad, GST_PAD_PROBE_TYPE_BUFFER, hold_probe, &held, nullptr);
+  t.play();
+  t.push(0, true);
+  {
+    std::unique_lock<std::mutex> lk(held.m);
+    fail_unless(held.cv.wait_for(lk, sftest::kWait, [&held] { return held.in_probe; }));
+  }
+  std::thread flusher([&t] {
+    fail_unless(gst_pad_push_event(t.src, gst_event_new_flush_start()));
+    fail_unless(gst_pad_push_event(t.src, gst_event_new_flush_stop(TRUE)));
+    GstSegment segment;
+    gst_segment_init(&segment, GST_FORMAT_TIME);
+    fail_unless(gst_pad_push_event(t.src, gst_event_new_segment(&segment)));
+    t.push(1, true);
+  });
+  // FLUSH_START went downstream before the element waits for the push in flight.
+  fail_unless(s->wait([s] { return s->flush_starts == 1; }));
+  {
+    std::lock_guard<std::mutex> lk(held.m);
+    held.release = true;
+    held.cv.notify_all();
+  }
+  flusher.join();
+  t.sync({s});
+  std::vector<std::string> log;
+  {
+    std::lock_guard<std::mutex> lk(s->m);
+    log = s->log;
+  }
+  auto stop = std::find(log.begin(), log.end(), "ev:flush-stop");
+  fail_unless(stop != log.end());
+  fail_unless(std::find(stop, log.end(), "buf:0") == log.end(), "buffer 0 after FLUSH_STOP");
+  fail_unless(s->received() == std::vector<guint64>({1}));  // 0 returned FLUSHING
+  const Stats st = stats_of(s->tee_pad);
+  fail_unless_equals_uint64(st.out, 1);
+  fail_unless_equals_uint64(st.dropped, 1);
+  assert_accounting(s->tee_pad);
+}
+GST_END_TEST;
+
 // ---- DRAIN with an upstream pool of exactly capacity-buffers buffers ----
 
 GST_START_TEST(test_drain_returns_pool_buffers) {
@@ -561,6 +627,7 @@ static Suite *sharedframetee_gating_suite() {
   tcase_add_test(tc, test_flow_not_linked);
   tcase_add_test(tc, test_flow_eos_when_every_branch_eos);
   tcase_add_test(tc, test_flow_flushing_wakes_waiting_producer);
+  tcase_add_test(tc, test_flush_waits_for_push_in_flight);
   tcase_add_test(tc, test_drain_returns_pool_buffers);
   tcase_add_test(tc, test_paused_longer_than_stall_timeout);
   tcase_add_test(tc, test_state_cycles_evict_nobody);
