@@ -2,7 +2,9 @@
  * SECTION:element-sharedframetee
  *
  * Fans one stream out to any number of branches through one bounded ring shared by all of
- * them. Upstream pushes into the ring and returns at once; each request src pad has its own
+ * them. Upstream pushes into the ring; when the ring is full it waits for the branches that
+ * keep up (never for a slow or stalled one, see max-wait and follower-wait), so a branch that
+ * keeps up loses nothing whatever the producer's pace. Each request src pad has its own
  * streaming thread and read cursor. A branch that falls further behind than the ring holds
  * skips ahead (to the newest keyframe, or the newest buffer), receives the current sticky
  * events, and counts what it skipped. Memory held is bounded by the ring whatever the number

@@ -3,8 +3,9 @@
 //
 // Lock discipline: one std::mutex (mutex_) guards everything here: the ring, every Branch's
 // fields, the watchdog state. It is a leaf lock: no GStreamer call that can call back into
-// the element (pushes, events, messages) is made while holding it, and no other lock is taken
-// under it (gst_clock_get_time/gst_clock_id_unschedule only take the clock's own lock). The
+// the element (pushes, events, messages) is made while holding it. Under it only leaf locks of
+// others are taken: the clock's (gst_clock_get_time, gst_clock_id_unschedule) and, when a
+// ring item is released (on purpose under it, see evict_oldest_locked), a buffer pool's. The
 // upstream thread waits in push_buffer()/drain() on producer_cv_, branch threads in next() on
 // their cv_, the watchdog in watchdog_wait() on watchdog_cv_; all with mutex_ released.
 //
@@ -206,7 +207,8 @@ class Hub {
   bool all_took_oldest_locked() const;
   void leave_behind_locked(std::uint64_t wait, std::chrono::steady_clock::duration waited);
   bool eligible(const Branch &b) const { return active(b) && b.linked_ && b.running_; }
-  // Waits for the leader until pred() or flushing or max-wait; false on flushing.
+  // Waits (ms < 0: unbounded) until done() or flushing; true when done() holds and not
+  // flushing, false on flushing or when ms passed.
   bool wait_for_leader_locked(Lock &lk, const std::function<bool()> &done, std::int64_t ms);
   GstFlowReturn flow_locked() const;
   void wake_producer_locked();
