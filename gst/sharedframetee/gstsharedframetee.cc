@@ -2,7 +2,9 @@
  * SECTION:element-sharedframetee
  *
  * Fans one stream out to any number of branches through one bounded ring shared by all of
- * them. Upstream pushes into the ring and returns at once; each request src pad has its own
+ * them. Upstream pushes into the ring; when the ring is full it waits for the branches that
+ * keep up (never for a slow or stalled one, see max-wait and follower-wait), so a branch that
+ * keeps up loses nothing whatever the producer's pace. Each request src pad has its own
  * streaming thread and read cursor. A branch that falls further behind than the ring holds
  * skips ahead (to the newest keyframe, or the newest buffer), receives the current sticky
  * events, and counts what it skipped. Memory held is bounded by the ring whatever the number
@@ -40,6 +42,9 @@ constexpr guint64 kDefaultCapacityTime = 0;
 constexpr GstSharedFrameTeeResync kDefaultResync = GST_SHARED_FRAME_TEE_RESYNC_KEYFRAME;
 constexpr gboolean kDefaultRequestKeyframe = TRUE;
 constexpr guint kDefaultStallTimeout = 0;
+constexpr gint kDefaultMaxWait = -1;
+constexpr guint kDefaultFollowerWait = 1000;
+constexpr gboolean kDefaultAllowNotLinked = FALSE;
 }  // namespace
 
 struct SftPrivate {
@@ -62,7 +67,11 @@ enum {
   PROP_RESYNC,
   PROP_REQUEST_KEYFRAME,
   PROP_STALL_TIMEOUT,
+  PROP_MAX_WAIT,
+  PROP_FOLLOWER_WAIT,
+  PROP_ALLOW_NOT_LINKED,
   PROP_BUFFERS_IN,
+  PROP_PRODUCER_WAITS,
   PROP_NUM_SRC_PADS,
 };
 
@@ -102,8 +111,18 @@ static void request_keyframe_upstream(GstSharedFrameTee *self) {
 
 static GstFlowReturn gst_shared_frame_tee_chain(GstPad *pad, GstObject *parent, GstBuffer *buffer) {
   GstSharedFrameTee *self = GST_SHARED_FRAME_TEE(parent);
-  self->priv->hub->push_buffer(buffer);
-  return GST_FLOW_OK;
+  // May wait for the leading branch (see Hub); the flow return is aggregated like tee's.
+  return self->priv->hub->push_buffer(buffer);
+}
+
+// Deactivating the sink pad (PAUSED->READY, removal) must not wait for a producer blocked on
+// the leader: mark the hub flushing first, so the chain function returns.
+static gboolean gst_shared_frame_tee_sink_activate_mode(GstPad *pad, GstObject *parent,
+                                                        GstPadMode mode, gboolean active) {
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+  GST_SHARED_FRAME_TEE(parent)->priv->hub->set_flushing(!active);
+  return TRUE;
 }
 
 static gboolean gst_shared_frame_tee_sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
@@ -112,7 +131,13 @@ static gboolean gst_shared_frame_tee_sink_event(GstPad *pad, GstObject *parent, 
   switch (GST_EVENT_TYPE(event)) {
     case GST_EVENT_FLUSH_START:
       hub.flush_start();
-      gst_pad_event_default(pad, parent, event);
+      gst_pad_event_default(pad, parent, event);  // src pads flushing, downstream unblocked
+      // Wait for the pushes in flight to return, so none from before the flush lands after
+      // the FLUSH_STOP. Bounded: a downstream that ignores flushing is not waited for forever.
+      if (!hub.wait_pushes_done(std::chrono::milliseconds(1000)))
+        GST_WARNING_OBJECT(self,
+                           "a branch's downstream ignored FLUSH_START for 1 s; a buffer "
+                           "from before the flush may follow the FLUSH_STOP there");
       return TRUE;
     case GST_EVENT_FLUSH_STOP:
       hub.flush_stop_begin();
@@ -145,16 +170,21 @@ static gboolean gst_shared_frame_tee_sink_query(GstPad *pad, GstObject *parent, 
       gst_query_parse_allocation(query, &caps, &need_pool);
       GstVideoInfo info;
       if (caps && gst_video_info_from_caps(&info, caps)) {
-        const guint64 min = self->priv->hub->capacity_buffers() +
-                            static_cast<guint64>(GST_ELEMENT(self)->numsrcpads) + 1;
+        guint64 pads;
+        {
+          steady::ObjectLock lock(self);
+          pads = static_cast<guint64>(GST_ELEMENT(self)->numsrcpads);
+        }
+        const guint64 min = self->priv->hub->capacity_buffers() + pads + 1;
         gst_query_add_allocation_pool(query, nullptr, static_cast<guint>(info.size),
                                       static_cast<guint>(MIN(min, G_MAXUINT)), 0);
       }
       return TRUE;
     }
     case GST_QUERY_DRAIN:
-      // The ring only holds references; nothing to wait for.
-      return TRUE;
+      // Answered once the leader has taken every buffer in the ring and the ring has let them
+      // go, so an upstream pool (a decoder's) gets them back before it renegotiates.
+      return self->priv->hub->drain();
     default:
       break;
   }
@@ -261,16 +291,22 @@ static gboolean gst_shared_frame_tee_set_clock(GstElement *element, GstClock *cl
 static GstStateChangeReturn gst_shared_frame_tee_change_state(GstElement *element,
                                                               GstStateChange transition) {
   GstSharedFrameTee *self = GST_SHARED_FRAME_TEE(element);
+  sft::Hub &hub = *self->priv->hub;
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
-    self->priv->hub->reset();
+    hub.reset();
     self->priv->watchdog->start();
   } else if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
     self->priv->watchdog->stop();
+  } else if (transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED) {
+    // A push blocked by a paused (or prerolling) sink is not a stall: timing only in PLAYING.
+    hub.set_playing(false);
   }
   GstStateChangeReturn ret =
       GST_ELEMENT_CLASS(gst_shared_frame_tee_parent_class)->change_state(element, transition);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
-    self->priv->hub->reset();
+    hub.reset();
+  else if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING)
+    hub.set_playing(true);
   return ret;
 }
 
@@ -295,6 +331,15 @@ static void gst_shared_frame_tee_set_property(GObject *object, guint prop_id, co
       break;
     case PROP_STALL_TIMEOUT:
       hub.set_stall_timeout(static_cast<GstClockTime>(g_value_get_uint(value)) * GST_MSECOND);
+      break;
+    case PROP_MAX_WAIT:
+      hub.set_max_wait(g_value_get_int(value));
+      break;
+    case PROP_FOLLOWER_WAIT:
+      hub.set_follower_wait(g_value_get_uint(value));
+      break;
+    case PROP_ALLOW_NOT_LINKED:
+      hub.set_allow_not_linked(g_value_get_boolean(value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -324,8 +369,20 @@ static void gst_shared_frame_tee_get_property(GObject *object, guint prop_id, GV
     case PROP_STALL_TIMEOUT:
       g_value_set_uint(value, static_cast<guint>(hub.stall_timeout() / GST_MSECOND));
       break;
+    case PROP_MAX_WAIT:
+      g_value_set_int(value, static_cast<gint>(hub.max_wait()));
+      break;
+    case PROP_FOLLOWER_WAIT:
+      g_value_set_uint(value, static_cast<guint>(hub.follower_wait()));
+      break;
+    case PROP_ALLOW_NOT_LINKED:
+      g_value_set_boolean(value, hub.allow_not_linked());
+      break;
     case PROP_BUFFERS_IN:
       g_value_set_uint64(value, hub.buffers_in());
+      break;
+    case PROP_PRODUCER_WAITS:
+      g_value_set_uint64(value, hub.producer_waits());
       break;
     case PROP_NUM_SRC_PADS: {
       steady::ObjectLock lock(self);
@@ -394,10 +451,40 @@ static void gst_shared_frame_tee_class_init(GstSharedFrameTeeClass *klass) {
                         "'sharedframetee-branch-evicted' element message; 0 disables eviction.",
                         0, G_MAXUINT, kDefaultStallTimeout, rw));
   g_object_class_install_property(
+      gobject_class, PROP_MAX_WAIT,
+      g_param_spec_int("max-wait", "Max wait (ms)",
+                       "How long upstream waits, when the ring is full, for the leading branch "
+                       "(the one furthest ahead that is still taking buffers) to take the "
+                       "oldest buffer before it is dropped anyway: -1 waits as long as it takes "
+                       "(nothing is lost on a branch that keeps up; a stalled leader is ended "
+                       "by stall-timeout), 0 never waits for any branch (for live sources that "
+                       "must never block: the oldest buffer is dropped at once, as in v1).",
+                       -1, G_MAXINT, kDefaultMaxWait, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_FOLLOWER_WAIT,
+      g_param_spec_uint("follower-wait", "Follower wait (ms)",
+                        "How long upstream waits, when the ring is full, for a branch behind the "
+                        "leading one before leaving it behind (it then skips ahead and counts "
+                        "what it missed); it is waited for again once it has caught up. Not "
+                        "used when max-wait is 0.",
+                        0, G_MAXINT, kDefaultFollowerWait, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_ALLOW_NOT_LINKED,
+      g_param_spec_boolean("allow-not-linked", "Allow not linked",
+                           "Accept data when no branch is linked (it rolls through the ring) "
+                           "instead of returning not-linked upstream.",
+                           kDefaultAllowNotLinked, rw));
+  g_object_class_install_property(
       gobject_class, PROP_BUFFERS_IN,
       g_param_spec_uint64("buffers-in", "Buffers in",
                           "Buffers received from upstream since the element was created.", 0,
                           G_MAXUINT64, 0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_PRODUCER_WAITS,
+      g_param_spec_uint64("producer-waits", "Producer waits",
+                          "Times upstream waited for the leading branch because the ring was "
+                          "full.",
+                          0, G_MAXUINT64, 0, ro));
   g_object_class_install_property(
       gobject_class, PROP_NUM_SRC_PADS,
       g_param_spec_int("num-src-pads", "Number of src pads",
@@ -432,6 +519,7 @@ static void gst_shared_frame_tee_init(GstSharedFrameTee *self) {
   gst_pad_set_chain_function(self->sinkpad, gst_shared_frame_tee_chain);
   gst_pad_set_event_function(self->sinkpad, gst_shared_frame_tee_sink_event);
   gst_pad_set_query_function(self->sinkpad, gst_shared_frame_tee_sink_query);
+  gst_pad_set_activatemode_function(self->sinkpad, gst_shared_frame_tee_sink_activate_mode);
   GST_OBJECT_FLAG_SET(self->sinkpad, GST_PAD_FLAG_PROXY_CAPS);
   gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
 }

@@ -16,9 +16,10 @@ bool is_fatal(GstFlowReturn ret) {
 void Hub::set_capacity_buffers(std::uint64_t n) {
   std::lock_guard<std::mutex> lk(mutex_);
   capacity_buffers_ = std::max<std::uint64_t>(1, n);
-  // Shrinking applies at once.
+  // Shrinking applies at once (an explicit request: no waiting for the leader).
   while (ring_.buffers_held() > capacity_buffers_)
     evict_oldest_locked();
+  wake_producer_locked();
 }
 
 std::uint64_t Hub::capacity_buffers() const {
@@ -29,6 +30,7 @@ std::uint64_t Hub::capacity_buffers() const {
 void Hub::set_capacity_time(GstClockTime t) {
   std::lock_guard<std::mutex> lk(mutex_);
   capacity_time_ = t;
+  wake_producer_locked();
 }
 
 GstClockTime Hub::capacity_time() const {
@@ -82,21 +84,232 @@ void Hub::set_clock(GstClock *clock) {
   watchdog_poke();
 }
 
-// ---- upstream side ----
+void Hub::set_max_wait(std::int64_t ms) {
+  std::lock_guard<std::mutex> lk(mutex_);
+  max_wait_ms_ = ms < 0 ? kWaitForever : ms;
+  wake_producer_locked();
+}
 
-void Hub::push_buffer(GstBuffer *buffer) {
-  Waiters waiters;
+std::int64_t Hub::max_wait() const {
+  std::lock_guard<std::mutex> lk(mutex_);
+  return max_wait_ms_;
+}
+
+void Hub::set_follower_wait(std::int64_t ms) {
+  std::lock_guard<std::mutex> lk(mutex_);
+  follower_wait_ms_ = std::max<std::int64_t>(0, ms);
+  wake_producer_locked();
+}
+
+std::int64_t Hub::follower_wait() const {
+  std::lock_guard<std::mutex> lk(mutex_);
+  return follower_wait_ms_;
+}
+
+void Hub::set_allow_not_linked(bool allow) {
+  std::lock_guard<std::mutex> lk(mutex_);
+  allow_not_linked_ = allow;
+}
+
+bool Hub::allow_not_linked() const {
+  std::lock_guard<std::mutex> lk(mutex_);
+  return allow_not_linked_;
+}
+
+void Hub::set_playing(bool playing) {
   {
     std::lock_guard<std::mutex> lk(mutex_);
-    ring_.push_buffer(buffer);
-    for (const auto &b : branches_) {
-      if (active(*b))
-        ++b->stats_.offered;
-    }
-    enforce_capacity_locked();
-    collect_waiters_locked(&waiters);
+    playing_ = playing;
+    const bool timed = playing && stall_timeout_ > 0 && clock_;
+    const GstClockTime now = timed ? gst_clock_get_time(clock_.get()) : GST_CLOCK_TIME_NONE;
+    for (const auto &b : branches_)
+      b->push_started_ = b->in_flight_ ? now : GST_CLOCK_TIME_NONE;
   }
+  watchdog_poke();
+}
+
+// ---- upstream side ----
+
+bool Hub::over_capacity_locked() const {
+  const std::uint64_t held = ring_.buffers_held();
+  if (held > capacity_buffers_)
+    return true;
+  return capacity_time_ > 0 && held > 1 && ring_.time_span() > capacity_time_;
+}
+
+bool Hub::leader_took_oldest_locked() const {
+  const Seq oldest = ring_.oldest_buffer();
+  bool any = false;
+  for (const auto &b : branches_) {
+    if (!eligible(*b))
+      continue;
+    if (b->cursor_ > oldest)
+      return true;
+    any = true;
+  }
+  return !any;  // nobody is taking buffers: the ring rolls
+}
+
+bool Hub::all_took_oldest_locked() const {
+  const Seq oldest = ring_.oldest_buffer();
+  for (const auto &b : branches_) {
+    if (eligible(*b) && !b->behind_ && b->cursor_ <= oldest)
+      return false;
+  }
+  return true;
+}
+
+// The producer waited `waited` (its wait number `wait`) for the gating branches that had not
+// taken the oldest buffer (the leader had): charge it to them, and leave behind those that
+// have held it up for follower-wait in total and still hold it.
+void Hub::leave_behind_locked(std::uint64_t wait, std::chrono::steady_clock::duration waited) {
+  const auto limit = std::chrono::milliseconds(follower_wait_ms_);
+  const Seq oldest = ring_.oldest_buffer();
+  for (const auto &b : branches_) {
+    if (!eligible(*b) || b->behind_ || b->blocking_wait_ != wait)
+      continue;
+    b->held_up_ += waited;
+    if (b->held_up_ >= limit && b->cursor_ <= oldest)
+      b->behind_ = true;
+  }
+}
+
+void Hub::wake_producer_locked() {
+  if (upstream_waiters_ > 0)
+    producer_cv_.notify_all();
+}
+
+bool Hub::wait_for_leader_locked(Lock &lk, const std::function<bool()> &done, std::int64_t ms) {
+  // Branches that can take something now were notified by the caller.
+  producer_waiting_ = true;
+  ++upstream_waiters_;
+  ++producer_waits_;
+  producer_blocked_cv_.notify_all();
+  auto pred = [this, &done] { return flushing_ || done(); };
+  if (ms < 0)
+    producer_cv_.wait(lk, pred);
+  else
+    producer_cv_.wait_for(lk, std::chrono::milliseconds(ms), pred);
+  producer_waiting_ = false;
+  --upstream_waiters_;
+  return !flushing_ && done();
+}
+
+GstFlowReturn Hub::flow_locked() const {
+  if (flushing_)
+    return GST_FLOW_FLUSHING;
+  bool any_linked = false;
+  bool all_eos = true;
+  for (const auto &b : branches_) {
+    if (!active(*b) || !b->linked_)
+      continue;
+    any_linked = true;
+    all_eos = all_eos && b->eos_returned_;
+  }
+  if (!any_linked)
+    return allow_not_linked_ ? GST_FLOW_OK : GST_FLOW_NOT_LINKED;
+  return all_eos ? GST_FLOW_EOS : GST_FLOW_OK;
+}
+
+GstFlowReturn Hub::push_buffer(GstBuffer *buffer) {
+  Lock lk(mutex_);
+  if (flushing_) {
+    // Released under the mutex like every ring item (see evict_oldest_locked).
+    steady::MiniRef<GstMiniObject>::adopt(GST_MINI_OBJECT_CAST(buffer));
+    return GST_FLOW_FLUSHING;
+  }
+  ring_.push_buffer(buffer);
+  for (const auto &b : branches_) {
+    if (active(*b))
+      ++b->stats_.offered;
+  }
+  bool notified = false;
+  while (over_capacity_locked()) {
+    if (max_wait_ms_ != 0 && !all_took_oldest_locked()) {
+      if (!notified) {
+        // Wake the branches (the leader may be waiting for this very buffer) and look again.
+        Waiters waiters;
+        collect_waiters_locked(&waiters);
+        lk.unlock();
+        notify(waiters);
+        lk.lock();
+        notified = true;
+        continue;
+      }
+      auto room = [this] { return !over_capacity_locked() || all_took_oldest_locked(); };
+      if (leader_took_oldest_locked()) {
+        // Only branches behind the leader hold it: wait for them, at most what is left of
+        // their follower-wait.
+        const auto limit =
+            std::chrono::steady_clock::duration(std::chrono::milliseconds(follower_wait_ms_));
+        auto budget = limit;
+        const Seq oldest = ring_.oldest_buffer();
+        for (const auto &b : branches_) {
+          if (eligible(*b) && !b->behind_ && b->cursor_ <= oldest) {
+            budget = std::min(budget, limit - b->held_up_);
+            b->blocking_wait_ = producer_waits_ + 1;  // the wait about to start
+          }
+        }
+        const auto start = std::chrono::steady_clock::now();
+        const std::int64_t ms = std::max<std::int64_t>(
+            0, std::chrono::duration_cast<std::chrono::milliseconds>(budget).count());
+        const bool done = wait_for_leader_locked(lk, room, ms);
+        if (!done && flushing_)
+          return GST_FLOW_FLUSHING;
+        leave_behind_locked(producer_waits_, std::chrono::steady_clock::now() - start);
+        continue;
+      }
+      // Nobody took it yet: wait for the leader, at most max-wait.
+      if (wait_for_leader_locked(
+              lk, [this, &room] { return room() || leader_took_oldest_locked(); }, max_wait_ms_))
+        continue;
+      if (flushing_)
+        return GST_FLOW_FLUSHING;
+      // max-wait passed: the oldest buffer goes although the leader has not taken it.
+    }
+    evict_oldest_buffer_locked();
+  }
+  enforce_capacity_locked();  // the bound on events held
+  const GstFlowReturn ret = flow_locked();
+  Waiters waiters;
+  collect_waiters_locked(&waiters);
+  lk.unlock();
   notify(waiters);
+  return ret;
+}
+
+bool Hub::drain() {
+  Lock lk(mutex_);
+  // Drained when the leader has taken everything and no branch that has caught up is still
+  // pushing (its delivery holds a reference until the push returns).
+  auto drained = [this] {
+    Seq lead = 0;
+    bool any = false;
+    for (const auto &b : branches_) {
+      if (eligible(*b)) {
+        any = true;
+        lead = std::max(lead, b->cursor_);
+      }
+    }
+    if (!any)
+      return true;
+    if (lead < ring_.head())
+      return false;
+    for (const auto &b : branches_) {
+      if (eligible(*b) && b->cursor_ >= ring_.head() && b->in_flight_)
+        return false;
+    }
+    return true;
+  };
+  if (!drained() && max_wait_ms_ != 0 && !wait_for_leader_locked(lk, drained, max_wait_ms_) &&
+      flushing_)
+    return false;
+  if (flushing_)
+    return false;
+  // Every buffer from before the query leaves the ring (sticky events stay in force).
+  while (ring_.buffers_held() > 0)
+    evict_oldest_buffer_locked();
+  return true;
 }
 
 void Hub::push_event(GstEvent *event) {
@@ -130,14 +343,37 @@ void Hub::flush_start() {
   std::lock_guard<std::mutex> lk(mutex_);
   flushing_ = true;
   drop_ring_locked();
+  wake_producer_locked();
+}
+
+bool Hub::wait_pushes_done(std::chrono::milliseconds timeout) {
+  Lock lk(mutex_);
+  ++upstream_waiters_;
+  const bool done = producer_cv_.wait_for(lk, timeout, [this] {
+    for (const auto &b : branches_) {
+      if (active(*b) && b->in_flight_)
+        return false;
+    }
+    return true;
+  });
+  --upstream_waiters_;
+  return done;
+}
+
+void Hub::set_flushing(bool flushing) {
+  std::lock_guard<std::mutex> lk(mutex_);
+  flushing_ = flushing;
+  wake_producer_locked();
 }
 
 void Hub::flush_stop_begin() {
   std::lock_guard<std::mutex> lk(mutex_);
   drop_ring_locked();
   ring_.base_sticky().forget_for_flush();
-  for (const auto &b : branches_)
+  for (const auto &b : branches_) {
     b->error_reported_ = false;
+    b->eos_returned_ = false;
+  }
 }
 
 void Hub::flush_stop_end() {
@@ -158,8 +394,12 @@ void Hub::reset() {
     b->need_sticky_ = false;
     b->waiting_keyframe_ = false;
     b->error_reported_ = false;
+    b->eos_returned_ = false;
+    b->behind_ = false;
+    b->held_up_ = {};
   }
   flushing_ = false;
+  wake_producer_locked();
 }
 
 std::uint64_t Hub::buffers_in() const {
@@ -187,13 +427,19 @@ std::uint64_t Hub::keyframe_requests() const {
   return keyframe_requests_;
 }
 
+std::uint64_t Hub::producer_waits() const {
+  std::lock_guard<std::mutex> lk(mutex_);
+  return producer_waits_;
+}
+
+bool Hub::wait_producer_blocked(std::chrono::milliseconds timeout) {
+  Lock lk(mutex_);
+  return producer_blocked_cv_.wait_for(lk, timeout, [this] { return producer_waiting_; });
+}
+
 void Hub::enforce_capacity_locked() {
-  while (ring_.buffers_held() > capacity_buffers_)
+  while (over_capacity_locked())
     evict_oldest_buffer_locked();
-  if (capacity_time_ > 0) {
-    while (ring_.buffers_held() > 1 && ring_.time_span() > capacity_time_)
-      evict_oldest_buffer_locked();
-  }
   while (ring_.events_held() > kMaxEventsHeld)
     evict_oldest_locked();
 }
@@ -286,12 +532,14 @@ void Hub::remove_branch(const std::shared_ptr<Branch> &branch) {
   branch->owner_ = nullptr;
   branches_.erase(std::remove(branches_.begin(), branches_.end(), branch), branches_.end());
   branch->cv_.notify_all();
+  wake_producer_locked();
 }
 
 void Hub::set_linked(const std::shared_ptr<Branch> &branch, bool linked) {
   std::lock_guard<std::mutex> lk(mutex_);
   branch->linked_ = linked;
   branch->cv_.notify_all();
+  wake_producer_locked();
 }
 
 bool Hub::set_running(const std::shared_ptr<Branch> &branch, bool running) {
@@ -300,6 +548,7 @@ bool Hub::set_running(const std::shared_ptr<Branch> &branch, bool running) {
     return false;
   branch->running_ = running;
   branch->cv_.notify_all();
+  wake_producer_locked();
   return true;
 }
 
@@ -379,7 +628,11 @@ bool Hub::next_locked(Branch &b, Lock &lk, Delivery *delivery) {
   for (;;) {
     if (!b.running_ || !active(b))
       return false;
-    if (!flushing_ && b.linked_ && prepare_locked(b, delivery))
+    const bool ready = !flushing_ && b.linked_ && prepare_locked(b, delivery);
+    if (!ready && b.cursor_ >= ring_.head())
+      b.behind_ = false, b.held_up_ = {};  // it waits for data: it keeps up, it gates again
+    wake_producer_locked();                // the cursor may have moved: the producer may go on
+    if (ready)
       break;
     b.waiting_ = true;
     b.cv_.wait(lk);
@@ -393,7 +646,13 @@ bool Hub::try_next(const std::shared_ptr<Branch> &branch, Delivery *delivery) {
   Branch &b = *branch;
   std::lock_guard<std::mutex> lk(mutex_);
   *delivery = Delivery();
-  if (!b.running_ || !active(b) || flushing_ || !b.linked_ || !prepare_locked(b, delivery))
+  if (!b.running_ || !active(b) || flushing_ || !b.linked_)
+    return false;
+  const bool ready = prepare_locked(b, delivery);
+  if (!ready && b.cursor_ >= ring_.head())
+    b.behind_ = false, b.held_up_ = {};
+  wake_producer_locked();
+  if (!ready)
     return false;
   start_push_locked(b, delivery);
   return true;
@@ -402,7 +661,7 @@ bool Hub::try_next(const std::shared_ptr<Branch> &branch, Delivery *delivery) {
 void Hub::start_push_locked(Branch &b, Delivery *delivery) {
   b.in_flight_ = true;
   b.in_flight_buffer_ = delivery->is_buffer;
-  if (stall_timeout_ > 0 && clock_) {
+  if (playing_ && stall_timeout_ > 0 && clock_) {
     b.push_started_ = gst_clock_get_time(clock_.get());
     if (watchdog_idle_)
       watchdog_cv_.notify_one();
@@ -421,6 +680,7 @@ bool Hub::complete_locked(Branch &b, GstFlowReturn ret) {
   b.in_flight_ = false;
   b.in_flight_buffer_ = false;
   b.push_started_ = GST_CLOCK_TIME_NONE;
+  wake_producer_locked();  // drain() waits for pushes to end
   if (!active(b))
     return false;
   if (was_buffer) {
@@ -428,6 +688,7 @@ bool Hub::complete_locked(Branch &b, GstFlowReturn ret) {
       ++b.stats_.out;
     else
       ++b.stats_.dropped;
+    b.eos_returned_ = ret == GST_FLOW_EOS;
   }
   if (is_fatal(ret) && !b.error_reported_) {
     b.error_reported_ = true;
@@ -535,6 +796,8 @@ std::vector<StalledBranch> Hub::collect_stalled(GstClockTime now) {
                    now - b->push_started_, b->stats_.dropped});
     b->cv_.notify_all();
   }
+  if (!out.empty())
+    wake_producer_locked();
   return out;
 }
 

@@ -1,6 +1,25 @@
-// The hub: the shared ring plus one cursor per branch, and the lag/resync policy. All
-// methods are thread-safe (one std::mutex). The upstream side never blocks here except for
-// that mutex; branch threads block in next() until they have something to push.
+// The hub: the shared ring plus one cursor per branch, and the lag/resync and leader-gating
+// policy, in plain C++ so tests drive it without a pipeline.
+//
+// Lock discipline: one std::mutex (mutex_) guards everything here: the ring, every Branch's
+// fields, the watchdog state. It is a leaf lock: no GStreamer call that can call back into
+// the element (pushes, events, messages) is made while holding it. Under it only leaf locks of
+// others are taken: the clock's (gst_clock_get_time, gst_clock_id_unschedule) and, when a
+// ring item is released (on purpose under it, see evict_oldest_locked), a buffer pool's. The
+// upstream thread waits in push_buffer()/drain() on producer_cv_, branch threads in next() on
+// their cv_, the watchdog in watchdog_wait() on watchdog_cv_; all with mutex_ released.
+//
+// Gating: when the ring is over capacity, its oldest buffer leaves only once every *gating*
+// branch has taken it; until then the producer waits. Gating branches are those taking
+// buffers (linked, running, neither removed nor evicted) that are not left behind. The leader
+// (furthest ahead) is waited for at most max-wait (kWaitForever: unbounded; 0: never wait for
+// anyone, the oldest buffer is evicted at once, as a live producer needs). A branch behind the
+// leader that has held the producer up for follower-wait in total since it last caught up
+// (found nothing to read) is left behind: it lags and resyncs as in v1, and gates again once
+// it has caught up. So a branch that keeps up loses nothing whatever the producer's pace, a
+// slow or stalled branch delays the others by follower-wait at most each time it catches up,
+// and a non-live pipeline runs at the pace of the branches that keep up. With no eligible
+// branch the ring rolls.
 #pragma once
 
 #include <gst/gst.h>
@@ -8,6 +27,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -51,6 +71,11 @@ class Branch {
   bool in_flight_buffer_ = false;
   bool waiting_ = false;
   bool error_reported_ = false;
+  bool eos_returned_ = false;  // its last push returned GST_FLOW_EOS (until a flush)
+  bool behind_ = false;        // left behind: does not gate the producer until it catches up
+  // How long it has held the producer up since it last caught up (found nothing to read).
+  std::chrono::steady_clock::duration held_up_{0};
+  std::uint64_t blocking_wait_ = 0;  // the producer wait it was holding up (see push_buffer)
   GstClockTime push_started_ = GST_CLOCK_TIME_NONE;
   BranchStats stats_;
   std::condition_variable cv_;
@@ -73,6 +98,7 @@ struct StalledBranch {
 class Hub {
  public:
   static constexpr std::uint64_t kMaxEventsHeld = 256;
+  static constexpr std::int64_t kWaitForever = -1;
 
   Hub() = default;
   Hub(const Hub &) = delete;
@@ -91,20 +117,49 @@ class Hub {
   void set_stall_timeout(GstClockTime timeout);
   GstClockTime stall_timeout() const;
   void set_clock(GstClock *clock);
+  // How long (ms) the producer waits for the leader when the ring is full; kWaitForever or
+  // 0 (never: evict the oldest buffer at once).
+  void set_max_wait(std::int64_t ms);
+  std::int64_t max_wait() const;
+  // How long (ms) the producer waits for a branch behind the leader before leaving it behind.
+  void set_follower_wait(std::int64_t ms);
+  std::int64_t follower_wait() const;
+  // When false, a push_buffer() with no linked branch returns GST_FLOW_NOT_LINKED.
+  void set_allow_not_linked(bool allow);
+  bool allow_not_linked() const;
+  // Stall timing runs only while playing: a push blocked in PAUSED (a prerolling sink) is no
+  // stall. Entering PLAYING restarts the timing of the pushes in flight.
+  void set_playing(bool playing);
 
   // Upstream side.
-  void push_buffer(GstBuffer *buffer);  // takes the reference
-  void push_event(GstEvent *event);     // serialized events; takes the reference
-  void flush_start();                   // empties the ring; branches stop taking items
-  void flush_stop_begin();              // empties the ring again, forgets the segment
-  void flush_stop_end();                // branches take items again
-  void reset();                         // back to an empty stream (PAUSED->READY)
+  // Takes the reference. Waits for the leader when the ring is full (see above). Returns
+  // what upstream should see, as tee aggregates it: FLUSHING while flushing, NOT_LINKED when
+  // no branch is linked (unless allowed), EOS once every linked branch returned EOS, else OK.
+  GstFlowReturn push_buffer(GstBuffer *buffer);
+  void push_event(GstEvent *event);  // serialized events; takes the reference
+  // DRAIN: waits (like push_buffer) until the leader has taken every buffer in the ring, then
+  // drops them all (what a lagging branch had not read counts as dropped for it). False when
+  // interrupted by a flush.
+  bool drain();
+  void flush_start();  // empties the ring; branches stop taking items; wakes the producer
+  // After FLUSH_START went downstream: waits until no branch is inside a push (each returns
+  // FLUSHING at once, its src pad flushing), so nothing taken before the flush is pushed
+  // after it. False when a downstream ignoring the flush kept one for `timeout`.
+  bool wait_pushes_done(std::chrono::milliseconds timeout);
+  void set_flushing(bool flushing);  // sink pad (de)activation: wakes and refuses the producer
+  void flush_stop_begin();           // empties the ring again, forgets the segment
+  void flush_stop_end();             // branches take items again
+  void reset();                      // back to an empty stream (PAUSED->READY)
 
   std::uint64_t buffers_in() const;
   std::uint64_t buffers_held() const;
   std::uint64_t bytes_held() const;
   std::uint64_t peak_bytes_held() const;
   std::uint64_t keyframe_requests() const;
+  // Times the producer waited for the leader (a diagnostic, and a sync point for tests).
+  std::uint64_t producer_waits() const;
+  // Blocks until the producer is waiting for the leader or timeout passes; true when it is.
+  bool wait_producer_blocked(std::chrono::milliseconds timeout);
 
   // Branch side. add_branch() starts the branch like a late joiner (sticky events, then
   // the newest keyframe or the newest buffer); *request_keyframe tells the caller to ask
@@ -147,6 +202,16 @@ class Hub {
   using Lock = std::unique_lock<std::mutex>;
   bool active(const Branch &b) const { return !b.removed_ && !b.evicted_; }
   std::uint64_t held_locked(const Branch &b) const;
+  bool over_capacity_locked() const;
+  bool leader_took_oldest_locked() const;
+  bool all_took_oldest_locked() const;
+  void leave_behind_locked(std::uint64_t wait, std::chrono::steady_clock::duration waited);
+  bool eligible(const Branch &b) const { return active(b) && b.linked_ && b.running_; }
+  // Waits (ms < 0: unbounded) until done() or flushing; true when done() holds and not
+  // flushing, false on flushing or when ms passed.
+  bool wait_for_leader_locked(Lock &lk, const std::function<bool()> &done, std::int64_t ms);
+  GstFlowReturn flow_locked() const;
+  void wake_producer_locked();
   void enforce_capacity_locked();
   void evict_oldest_buffer_locked();
   void evict_oldest_locked();
@@ -173,6 +238,15 @@ class Hub {
   std::chrono::steady_clock::time_point last_keyframe_request_;
   std::uint64_t keyframe_requests_ = 0;
   bool flushing_ = false;
+  bool playing_ = false;
+  bool allow_not_linked_ = false;
+  std::int64_t max_wait_ms_ = kWaitForever;
+  std::int64_t follower_wait_ms_ = 1000;
+  bool producer_waiting_ = false;  // the producer waits in push_buffer()/drain()
+  int upstream_waiters_ = 0;       // threads waiting on producer_cv_
+  std::uint64_t producer_waits_ = 0;
+  std::condition_variable producer_cv_;
+  std::condition_variable producer_blocked_cv_;  // wait_producer_blocked()
 
   GstClockTime stall_timeout_ = 0;
   steady::ObjectRef<GstClock> clock_;

@@ -82,6 +82,14 @@ GstClockTime Ring::time_span() const {
   return last - first;
 }
 
+Seq Ring::oldest_buffer() const {
+  for (Seq s = tail(); s < head_; ++s) {
+    if (at(s).is_buffer)
+      return s;
+  }
+  return head_;
+}
+
 Seq Ring::newest_keyframe_from(Seq from) const {
   for (Seq s = head_; s > from && s > tail();) {
     --s;

@@ -57,6 +57,8 @@ class Ring {
   // Time between the oldest and the newest timestamped buffer (0 when unknown).
   GstClockTime time_span() const;
 
+  // Oldest buffer held; head() when none.
+  Seq oldest_buffer() const;
   // Newest keyframe / newest buffer at a position >= from; head() when there is none.
   Seq newest_keyframe_from(Seq from) const;
   Seq newest_buffer_from(Seq from) const;

@@ -1,13 +1,18 @@
-// Benchmark: `tee` + `queue leaky=downstream` per branch (the anchor) against
-// `sharedframetee`, in one process run, on the same paced synthetic stream, for 1, 4, 8 and
-// 16 branches, with and without one stalled branch. Per configuration and repetition:
-//   - throughput of the live branches: frames each received / frames sent (mean and min),
-//   - CPU time per frame sent (getrusage, whole process, user + system),
-//   - peak bytes held: most bytes of stream buffers alive at once (every buffer the source
-//     made and nobody has freed yet: queues, ring, in-flight pushes).
-// Prints medians over the repetitions and the ratios sharedframetee / anchor.
+// Benchmark: `sharedframetee` against two anchors, `tee ! queue` and `tee ! queue
+// leaky=downstream` per branch, in one process run, on the same synthetic stream, for 1, 4,
+// 8 and 16 branches, with and without one stalled branch (its sink blocks forever), for three
+// producers: unpaced (pushes as fast as the pipeline takes), paced (a steady `fps`) and bursty
+// (8 frames at once every 8 frame-times). Per configuration and repetition:
+//   - delivered: frames each live branch received / frames sent (minimum over live branches),
+//   - frames delivered per branch per CPU second (process user + system time, getrusage),
+//     minimum over live branches: higher is better, and it counts only frames delivered,
+//   - peak bytes held: most bytes of stream buffers alive at once.
+// A `tee ! queue` run that does not finish (a stalled branch fills its queue and blocks the
+// producer) is cut after a deadline and reported as blocked, with what it had delivered.
+// Prints medians over the repetitions and the ratios ours / anchor.
 //
-// Usage: bench-sharedframetee [frames] [reps] [fps] [frame-bytes] [only-branches]
+// Usage: bench-sharedframetee [frames] [reps] [fps] [frame-bytes] [only-branches] [only-mode]
+//   (defaults 240 3 240 50000 0 all; only-mode is unpaced, paced or bursty)
 #include <gst/gst.h>
 
 #include <sys/resource.h>
@@ -18,6 +23,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -25,9 +31,16 @@
 
 namespace {
 
+enum class Mode { kUnpaced, kPaced, kBursty };
+const char *mode_name(Mode m) {
+  return m == Mode::kUnpaced ? "unpaced" : m == Mode::kPaced ? "paced" : "bursty";
+}
+
+enum class Variant { kQueue, kLeaky, kOurs };
+
 struct Params {
-  int frames = 600;
-  int reps = 5;
+  int frames = 240;
+  int reps = 3;
   int fps = 240;
   int frame_bytes = 50000;
 };
@@ -55,6 +68,18 @@ GstBuffer *make_frame(int index, int bytes, int fps) {
   return buf;
 }
 
+// Signalled when a live branch gets its EOS or the producer finishes: the main thread waits
+// on it instead of polling, so its waiting costs no CPU in the figures.
+struct Done {
+  std::mutex m;
+  std::condition_variable cv;
+  void notify() {
+    std::lock_guard<std::mutex> lk(m);
+    cv.notify_all();
+  }
+};
+Done *g_done = nullptr;
+
 struct Branch {
   std::atomic<long long> received{0};
   std::atomic<bool> eos{false};
@@ -70,8 +95,10 @@ GstPadProbeReturn count_probe(GstPad *, GstPadProbeInfo *info, gpointer data) {
   auto *b = static_cast<Branch *>(data);
   if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER)
     ++b->received;
-  else if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS)
+  else if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS) {
     b->eos = true;
+    g_done->notify();
+  }
   return GST_PAD_PROBE_OK;
 }
 
@@ -90,13 +117,14 @@ double cpu_seconds() {
 }
 
 struct Result {
-  double throughput_mean = 0;  // live branches, frames received / frames sent
-  double throughput_min = 0;
-  double cpu_us_per_frame = 0;
+  double delivered_min = 0;  // live branches, frames received / frames sent
+  double per_cpu_min = 0;    // live branches, frames received per CPU second
   double peak_bytes = 0;
+  bool blocked = false;
 };
 
-Result run_once(bool ours, int branches, bool stalled, const Params &p) {
+Result run_once(Variant variant, int branches, bool stalled, Mode mode, const Params &p) {
+  const bool ours = variant == Variant::kOurs;
   GstElement *pipeline = gst_pipeline_new(nullptr);
   GstElement *fan = gst_element_factory_make(ours ? "sharedframetee" : "tee", nullptr);
   if (!fan) {
@@ -114,7 +142,8 @@ Result run_once(bool ours, int branches, bool stalled, const Params &p) {
       gst_element_link(fan, sink);
     } else {
       GstElement *queue = gst_element_factory_make("queue", nullptr);
-      gst_util_set_object_arg(G_OBJECT(queue), "leaky", "downstream");
+      if (variant == Variant::kLeaky)
+        gst_util_set_object_arg(G_OBJECT(queue), "leaky", "downstream");
       gst_bin_add(GST_BIN(pipeline), queue);
       gst_element_link_many(fan, queue, sink, nullptr);
     }
@@ -148,47 +177,63 @@ Result run_once(bool ours, int branches, bool stalled, const Params &p) {
   gst_pad_push_event(src, gst_event_new_segment(&segment));
 
   const double cpu0 = cpu_seconds();
-  const auto period = std::chrono::nanoseconds(1000000000LL / p.fps);
-  auto next = std::chrono::steady_clock::now();
-  for (int i = 0; i < p.frames; ++i) {
-    gst_pad_push(src, make_frame(i, p.frame_bytes, p.fps));
-    next += period;
-    std::this_thread::sleep_until(next);  // pacing of the synthetic live source
-  }
-  gst_pad_push_event(src, gst_event_new_eos());
+  std::atomic<bool> produced{false};
+  std::thread producer([&] {
+    const auto period = std::chrono::nanoseconds(1000000000LL / p.fps);
+    auto next = std::chrono::steady_clock::now();
+    for (int i = 0; i < p.frames; ++i) {
+      gst_pad_push(src, make_frame(i, p.frame_bytes, p.fps));
+      if (mode == Mode::kPaced || (mode == Mode::kBursty && i % 8 == 7)) {
+        next += mode == Mode::kPaced ? period : 8 * period;
+        std::this_thread::sleep_until(next);
+      }
+    }
+    gst_pad_push_event(src, gst_event_new_eos());
+    produced = true;
+    g_done->notify();
+  });
   // Wait (bounded) until every live branch has its EOS: everything sent has been handled.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  for (int i = 0; i < branches; ++i) {
-    if (stalled && i == branches - 1)
-      continue;
-    while (!counters[i].eos && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // The bound is generous against the paced duration; only a blocked pipeline reaches it.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1) +
+                        std::chrono::milliseconds(2000LL * p.frames / p.fps);
+  bool done;
+  {
+    std::unique_lock<std::mutex> lk(g_done->m);
+    done = g_done->cv.wait_until(lk, deadline, [&] {
+      if (!produced.load())
+        return false;
+      for (int i = 0; i < branches; ++i) {
+        if (!(stalled && i == branches - 1) && !counters[i].eos.load())
+          return false;
+      }
+      return true;
+    });
   }
-  const double cpu1 = cpu_seconds();
+  const double cpu = cpu_seconds() - cpu0;
 
   Result r;
-  r.cpu_us_per_frame = (cpu1 - cpu0) * 1e6 / p.frames;
+  r.blocked = !done;
   r.peak_bytes = static_cast<double>(g_peak_bytes.load());
+  r.delivered_min = 1e9;
+  r.per_cpu_min = 1e18;
   int live = 0;
-  r.throughput_min = 1e9;
   for (int i = 0; i < branches; ++i) {
     if (stalled && i == branches - 1)
       continue;
-    const double t = static_cast<double>(counters[i].received) / p.frames;
-    r.throughput_mean += t;
-    r.throughput_min = std::min(r.throughput_min, t);
+    const double got = static_cast<double>(counters[i].received);
+    r.delivered_min = std::min(r.delivered_min, got / p.frames);
+    r.per_cpu_min = std::min(r.per_cpu_min, cpu > 0 ? got / cpu : 0.0);
     ++live;
   }
-  if (live > 0)
-    r.throughput_mean /= live;
-  else
-    r.throughput_min = 0;
+  if (live == 0)
+    r.delivered_min = r.per_cpu_min = 0;
 
   {
     std::lock_guard<std::mutex> lk(gate.m);
     gate.open = true;
     gate.cv.notify_all();
   }
+  producer.join();
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_pad_set_active(src, FALSE);
   gst_object_unref(src);
@@ -203,24 +248,34 @@ double median(std::vector<double> v) {
 }
 
 struct Summary {
-  double tput_mean, tput_min, cpu, peak;
+  double delivered, per_cpu, peak;
+  int blocked;
 };
 
 Summary summarize(const std::vector<Result> &rs) {
-  std::vector<double> a, b, c, d;
+  std::vector<double> a, b, c;
+  int blocked = 0;
   for (const Result &r : rs) {
-    a.push_back(r.throughput_mean);
-    b.push_back(r.throughput_min);
-    c.push_back(r.cpu_us_per_frame);
-    d.push_back(r.peak_bytes);
+    a.push_back(r.delivered_min);
+    b.push_back(r.per_cpu_min);
+    c.push_back(r.peak_bytes);
+    blocked += r.blocked ? 1 : 0;
   }
-  return {median(a), median(b), median(c), median(d)};
+  return {median(a), median(b), median(c), blocked};
+}
+
+std::string delivered_cell(const Summary &s) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4f%s", s.delivered, s.blocked ? " BLOCKED" : "");
+  return buf;
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
   gst_init(&argc, &argv);
+  Done done;
+  g_done = &done;
   Params p;
   if (argc > 1)
     p.frames = std::atoi(argv[1]);
@@ -231,37 +286,51 @@ int main(int argc, char **argv) {
   if (argc > 4)
     p.frame_bytes = std::atoi(argv[4]);
   const int only = argc > 5 ? std::atoi(argv[5]) : 0;
+  const char *only_mode = argc > 6 ? argv[6] : nullptr;
   std::printf(
-      "sharedframetee benchmark: %d frames of %d bytes at %d fps, %d repetitions, "
-      "medians\n",
+      "sharedframetee benchmark: %d frames of %d bytes, paced at %d fps (bursty: 8 frames "
+      "every 8 frame-times), %d repetitions, medians\n",
       p.frames, p.frame_bytes, p.fps, p.reps);
   std::printf(
-      "anchor: tee ! queue leaky=downstream (defaults) ! fakesink per branch; "
-      "ours: sharedframetee (defaults) ! fakesink per branch\n\n");
-  std::printf("%-8s %-7s | %-23s | %-23s | %-21s | %-25s\n", "branches", "stalled",
-              "live tput mean (a/ours)", "live tput min (a/ours)", "CPU us/frame (a/ours)",
-              "peak bytes held (a/ours)");
-  std::printf("%s\n", std::string(124, '-').c_str());
-  for (bool stalled : {false, true}) {
-    for (int branches : {1, 4, 8, 16}) {
-      if (only && branches != only)
-        continue;
-      std::vector<Result> anchor, ours;
-      for (int rep = 0; rep < p.reps; ++rep) {
-        // Interleave so drift in machine load hits both alike.
-        anchor.push_back(run_once(false, branches, stalled, p));
-        ours.push_back(run_once(true, branches, stalled, p));
+      "q: tee ! queue ! fakesink per branch; leaky: tee ! queue leaky=downstream ! fakesink; "
+      "ours: sharedframetee ! fakesink (all defaults)\n");
+  std::printf(
+      "delivered: min over live branches of frames received / sent; per CPU s: min over live "
+      "branches of frames received per process CPU second\n\n");
+  std::printf("%-7s %-3s %-5s | %-33s | %-26s | %-11s | %-22s\n", "mode", "br", "stall",
+              "delivered min (q / leaky / ours)", "per CPU s (q / leaky / ours)", "ours/q ours/lk",
+              "peak bytes (q/lk/ours)");
+  std::printf("%s\n", std::string(130, '-').c_str());
+  for (Mode mode : {Mode::kUnpaced, Mode::kPaced, Mode::kBursty}) {
+    if (only_mode && std::strcmp(only_mode, mode_name(mode)) != 0)
+      continue;
+    for (bool stalled : {false, true}) {
+      for (int branches : {1, 4, 8, 16}) {
+        if ((only && branches != only) || (stalled && branches == 1))
+          continue;  // one stalled branch alone: no live branch to measure
+        std::vector<Result> q, lk, ours;
+        for (int rep = 0; rep < p.reps; ++rep) {
+          // Interleave so drift in machine load hits all alike.
+          // A blocked `tee ! queue` blocks every repetition alike: measured once.
+          if (q.empty() || !q.front().blocked)
+            q.push_back(run_once(Variant::kQueue, branches, stalled, mode, p));
+          lk.push_back(run_once(Variant::kLeaky, branches, stalled, mode, p));
+          ours.push_back(run_once(Variant::kOurs, branches, stalled, mode, p));
+        }
+        const Summary a = summarize(q), l = summarize(lk), o = summarize(ours);
+        std::printf(
+            "%-7s %-3d %-5s | %-10s / %-10s / %-9s | %7.0f / %7.0f / %7.0f | x%-5.2f x%-5.2f | "
+            "%.0f / %.0f / %.0f\n",
+            mode_name(mode), branches, stalled ? "yes" : "no", delivered_cell(a).c_str(),
+            delivered_cell(l).c_str(), delivered_cell(o).c_str(), a.per_cpu, l.per_cpu, o.per_cpu,
+            a.per_cpu > 0 ? o.per_cpu / a.per_cpu : 0.0,
+            l.per_cpu > 0 ? o.per_cpu / l.per_cpu : 0.0, a.peak, l.peak, o.peak);
+        std::fflush(stdout);
       }
-      const Summary a = summarize(anchor), o = summarize(ours);
-      std::printf(
-          "%-8d %-7s | %10.4f / %-10.4f | %10.4f / %-10.4f | %8.2f / %-8.2f x%.2f | "
-          "%9.0f / %-9.0f x%.3f\n",
-          branches, stalled ? "yes" : "no", a.tput_mean, o.tput_mean, a.tput_min, o.tput_min, a.cpu,
-          o.cpu, a.cpu > 0 ? o.cpu / a.cpu : 0.0, a.peak, o.peak,
-          a.peak > 0 ? o.peak / a.peak : 0.0);
-      std::fflush(stdout);
     }
   }
-  std::printf("\nratios are ours / anchor (lower is better for CPU and bytes)\n");
+  std::printf(
+      "\nratios are ours / anchor (higher is better); BLOCKED: the producer never "
+      "finished (a stalled branch's queue filled), cut at the deadline\n");
   return 0;
 }

@@ -208,6 +208,10 @@ void Tee::push(guint64 offset, bool keyframe) {
   fail_unless_equals_int(gst_pad_push(src, make_buffer(offset, keyframe)), GST_FLOW_OK);
 }
 
+GstFlowReturn Tee::try_push(guint64 offset, bool keyframe) {
+  return gst_pad_push(src, make_buffer(offset, keyframe));
+}
+
 int Tee::key_units() {
   std::lock_guard<std::mutex> lk(m);
   return force_key_units;

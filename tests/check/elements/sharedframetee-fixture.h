@@ -66,9 +66,10 @@ struct Tee {
   Tee();
   ~Tee();
   Sink *add_branch();
-  void release(Sink *sink);  // releases the tee pad and forgets the sink
-  void play();               // PLAYING + stream-start, caps, segment
-  void push(guint64 offset, bool keyframe);
+  void release(Sink *sink);                  // releases the tee pad and forgets the sink
+  void play();                               // PLAYING + stream-start, caps, segment
+  void push(guint64 offset, bool keyframe);  // asserts GST_FLOW_OK
+  GstFlowReturn try_push(guint64 offset, bool keyframe);
   void push_caps(const char *caps);
   int key_units();
   bool wait_key_units(int n);

@@ -5,6 +5,7 @@
 #include <gst/check/gsttestclock.h>
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <atomic>
 #include <random>
 #include <thread>
@@ -101,9 +102,10 @@ GST_START_TEST(test_lockstep_default_capacity) {
 }
 GST_END_TEST;
 
-// With no branch the stream rolls through the ring.
+// With no branch and allow-not-linked, the stream rolls through the ring.
 GST_START_TEST(test_no_branches_accepts_data) {
   Tee t;
+  g_object_set(t.element, "allow-not-linked", TRUE, nullptr);
   t.play();
   for (guint64 i = 0; i < 50; ++i)
     t.push(i, true);
@@ -149,7 +151,7 @@ GST_END_TEST;
 GST_START_TEST(test_capacity_time) {
   Tee t;
   g_object_set(t.element, "capacity-buffers", 1000u, "capacity-time",
-               static_cast<guint64>(200 * GST_MSECOND), nullptr);
+               static_cast<guint64>(200 * GST_MSECOND), "max-wait", 0, nullptr);
   Sink *blocked = t.add_branch();
   blocked->set_block(true);
   t.play();
@@ -193,8 +195,11 @@ GST_END_TEST;
 
 // Blocks the branch on buffer 0, pushes 1..last with keyframes where is_key says, unblocks,
 // and waits for `expected`.
+// The producer never waits (max-wait=0, the live-producer policy): with the only branch
+// blocked, the ring rolls and the branch lags.
 static Sink *lag_scenario(Tee &t, guint64 last, const std::function<bool(guint64)> &is_key,
                           const std::vector<guint64> &expected) {
+  g_object_set(t.element, "max-wait", 0, nullptr);
   Sink *s = t.add_branch();
   s->set_block(true);
   t.play();
@@ -238,6 +243,7 @@ GST_END_TEST;
 // No keyframe left in the ring: the branch waits for the next one and asks upstream, once.
 GST_START_TEST(test_lag_resync_waits_for_keyframe) {
   Tee t;
+  g_object_set(t.element, "max-wait", 0, nullptr);
   Sink *s = t.add_branch();
   s->set_block(true);
   t.play();
@@ -268,6 +274,7 @@ GST_END_TEST;
 // A caps change (and a custom serialized event) inside the skipped stretch.
 GST_START_TEST(test_caps_change_in_skipped_stretch) {
   Tee t;
+  g_object_set(t.element, "max-wait", 0, nullptr);
   Sink *s = t.add_branch();
   s->set_block(true);
   t.play();
@@ -657,6 +664,7 @@ GST_START_TEST(test_release_from_own_thread) {
   Sink *s = owned.get();
   s->tee_pad = gst_element_request_pad_simple(t.element, "src_%u");
   fail_unless_equals_int(gst_pad_link(s->tee_pad, s->pad), GST_PAD_LINK_OK);
+  g_object_set(t.element, "allow-not-linked", TRUE, nullptr);  // pushes after the release
   GstElement *element = t.element;
   std::atomic<bool> released{false};
   s->on_buffer = [element, &released](Sink &sink) {
@@ -688,6 +696,7 @@ GST_END_TEST;
 GST_START_TEST(test_hub_accounting_random) {
   auto hub = std::make_shared<sft::Hub>();
   hub->set_capacity_buffers(4);
+  hub->set_max_wait(0);  // one thread plays producer and branches: it must never wait
   std::mt19937 rng(1234);
   bool req = false;
   std::vector<std::shared_ptr<sft::Branch>> branches;
@@ -805,7 +814,7 @@ GST_START_TEST(test_x264_three_branches_one_throttled) {
       "h264parse config-interval=-1 ! sharedframetee name=t "
       "t.src_0 ! avdec_h264 name=d0 output-corrupt=false ! fakesink sync=false "
       "t.src_1 ! avdec_h264 name=d1 output-corrupt=false ! fakesink sync=false "
-      "t.src_2 ! identity sleep-time=20000 ! avdec_h264 name=d2 output-corrupt=false ! "
+      "t.src_2 ! identity sleep-time=100000 ! avdec_h264 name=d2 output-corrupt=false ! "
       "fakesink sync=false",
       &error);
   fail_unless(pipeline != nullptr, "%s", error ? error->message : "");

@@ -54,9 +54,12 @@ std::string live_source_description(const Options &o) {
     fan = "tee name=fan allow-not-linked=true";
   } else {
     // The ring is shared by every client; a client further behind than it skips to the newest
-    // keyframe, and one that takes nothing for stall-timeout is evicted.
-    fan = format("sharedframetee name=fan capacity-buffers=%d resync=keyframe stall-timeout=%d",
-                 o.ring_buffers, o.stall_timeout_ms);
+    // keyframe, and one that takes nothing for stall-timeout is evicted. A live source never
+    // waits for a client (max-wait=0), and runs with no client at all (allow-not-linked).
+    fan = format(
+        "sharedframetee name=fan capacity-buffers=%d resync=keyframe stall-timeout=%d "
+        "max-wait=0 allow-not-linked=true",
+        o.ring_buffers, o.stall_timeout_ms);
   }
   return o.source + " ! " + raw_video_description(o) + " ! " + encoder_description(o) +
          " ! h264parse config-interval=-1 ! "
