@@ -45,6 +45,13 @@ void Registry::add(const void *ptr, TypeSlot *slot, const char *name, int64_t no
   if (name != nullptr)
     r.name = name;
   r.stack = std::move(stack);
+  auto waiting = waiting_.equal_range(ptr);
+  for (auto w = waiting.first; w != waiting.second; ++w) {
+    auto child = records_.find(w->second);
+    if (child != records_.end() && child->second.parent == ptr)
+      link(r, child->second);
+  }
+  waiting_.erase(waiting.first, waiting.second);
 }
 
 TypeSlot *Registry::remove(const void *ptr) {
@@ -87,8 +94,16 @@ void Registry::unlink(ObjectRecord &child) {
   if (parent_ptr == nullptr)
     return;
   auto p = records_.find(parent_ptr);
-  if (p == records_.end())
+  if (p == records_.end()) {
+    auto waiting = waiting_.equal_range(parent_ptr);
+    for (auto w = waiting.first; w != waiting.second; ++w) {
+      if (w->second == child.ptr) {
+        waiting_.erase(w);
+        break;
+      }
+    }
     return;
+  }
   std::vector<const void *> &siblings = p->second.children;
   const size_t i = child.index_in_parent;
   if (i >= siblings.size() || siblings[i] != child.ptr)
@@ -173,8 +188,11 @@ void Registry::set_parent(const void *child, const void *parent) {
   unlink(c->second);
   c->second.parent = parent;
   auto p = records_.find(parent);
-  if (p == records_.end())
+  if (p == records_.end()) {
+    if (parent != nullptr)
+      waiting_.emplace(parent, child);
     return;
+  }
   link(p->second, c->second);
   if (!p->second.owner)
     return;

@@ -147,6 +147,9 @@ class Registry {
   std::atomic<uint64_t> serial_{0};
   mutable std::mutex mutex_;  // records_ and everything in them
   std::unordered_map<const void *, ObjectRecord> records_;
+  // Parent -> child links made before the parent had a record (an element adds its pads in
+  // its instance init, before object-created fires for it); linked when the parent is added.
+  std::unordered_multimap<const void *, const void *> waiting_;
   mutable std::array<Shard, kShards> shards_;
 };
 
