@@ -79,9 +79,8 @@ static void on_mini_object_destroyed(GObject *self, GstClockTime, GstMiniObject 
 }
 
 static void forward_name(GstLeakwatchTracer *lw, GstElement *element) {
-  gchar *name = gst_object_get_name(GST_OBJECT(element));
+  g_autofree gchar *name = gst_object_get_name(GST_OBJECT(element));
   lw->monitor->object_named(element, name, GST_IS_PIPELINE(element));
-  g_free(name);
 }
 
 static void on_element_new(GObject *self, GstClockTime, GstElement *element) {
@@ -298,11 +297,10 @@ static void gst_leakwatch_tracer_constructed(GObject *object) {
   GstLeakwatchTracer *lw = LW(object);
   G_OBJECT_CLASS(gst_leakwatch_tracer_parent_class)->constructed(object);
 
-  gchar *params_text = nullptr;
+  g_autofree gchar *params_text = nullptr;
   g_object_get(object, "params", &params_text, nullptr);
   leakwatch::Params params;
   std::string warning = leakwatch::parse_params(params_text, params);
-  g_free(params_text);
   if (!warning.empty()) {
     // One line on stderr (users must see it without GST_DEBUG) and the same in the log.
     g_printerr("%s\n", warning.c_str());
