@@ -254,8 +254,7 @@ static void record_verdict(bool fail) {
   if (!fail)
     return;
   fail_on_leak_verdict.store(true);
-  g_printerr("leakwatch: fail-on-leak: exiting with status %d once the process exits\n",
-             leakwatch::kFailOnLeakExitStatus);
+  g_printerr("leakwatch: fail-on-leak: exiting with status %d\n", leakwatch::kFailOnLeakExitStatus);
 }
 
 // An ELF destructor of this plugin. glibc runs the destructors of loaded objects (ours is
