@@ -143,7 +143,7 @@ void Core::release_dropped(std::unique_lock<std::mutex> &lk, std::vector<Item> &
 
 void Core::update_full(GstClockTime now, SinkResult *res) {
   const bool f = policy_.full(store_);
-  if (f && stall_.enabled()) {
+  if (f && playing_ && stall_.enabled()) {
     GstClockTime at = stall_.on_full(now);
     if (res)
       res->arm_stall_at = at;
@@ -239,6 +239,7 @@ EventResult Core::push_event(GstEvent *event) {
     if (srcresult_ == GST_FLOW_EOS) {
       srcresult_ = GST_FLOW_OK;  // the task had stopped after pushing EOS
       r.restart_task = true;
+      start_task_locked();
     }
   }
   if (flushing_ || srcresult_ != GST_FLOW_OK) {
@@ -341,11 +342,22 @@ void Core::clear(bool keep_sticky) {
   lk.unlock();
 }
 
-void Core::restart() {
+void Core::restart(bool start_task) {
   std::lock_guard<std::mutex> lk(mu_);
   flushing_ = false;
   eos_ = false;
   srcresult_ = GST_FLOW_OK;
+  if (start_task)
+    start_task_locked();
+}
+
+bool Core::relink() {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (flushing_ || srcresult_ != GST_FLOW_NOT_LINKED)
+    return false;
+  srcresult_ = GST_FLOW_OK;
+  start_task_locked();
+  return true;
 }
 
 // ---- source side ----
@@ -357,8 +369,10 @@ bool Core::pop(Popped &out) {
     src_cv_.wait(lk);
     src_waiting_ = false;
   }
-  if (flushing_ || srcresult_ != GST_FLOW_OK)
+  if (flushing_ || srcresult_ != GST_FLOW_OK) {
+    pause_task_locked();
     return false;
+  }
   out.item = store_.pop_front();
   bool close_burst = false;
   switch (out.item.kind()) {
@@ -397,9 +411,10 @@ void Core::query_answered(bool result) {
   query_cv_.notify_all();
 }
 
-void Core::set_srcresult(GstFlowReturn ret) {
+void Core::push_failed(GstFlowReturn ret) {
   std::lock_guard<std::mutex> lk(mu_);
   srcresult_ = ret;
+  pause_task_locked();
   sink_cv_.notify_all();
   query_cv_.notify_all();
 }
@@ -409,6 +424,7 @@ bool Core::eos_pushed() {
   if (!store_.empty())
     return false;  // a new stream is already queued behind the EOS: keep going
   srcresult_ = GST_FLOW_EOS;
+  pause_task_locked();
   sink_cv_.notify_all();
   query_cv_.notify_all();
   return true;
@@ -435,7 +451,21 @@ StallDetector::Fired Core::stall_timer_fired(GstClockTime now, std::uint64_t *dr
   std::lock_guard<std::mutex> lk(mu_);
   if (dropped)
     *dropped = dropped_count_;
+  if (!playing_) {
+    stall_.timer_cancelled();  // fired as the pipeline left PLAYING
+    return StallDetector::Fired();
+  }
   return stall_.on_timer(now);
+}
+
+GstClockTime Core::set_playing(bool playing, GstClockTime now) {
+  std::lock_guard<std::mutex> lk(mu_);
+  playing_ = playing;
+  stall_.reset();
+  stall_.timer_cancelled();
+  if (!playing || !full_ || !stall_.enabled())
+    return GST_CLOCK_TIME_NONE;
+  return stall_.on_full(now);
 }
 
 void Core::stall_timer_cancelled() {

@@ -44,7 +44,18 @@ struct SinkResult {
 struct EventResult {
   bool accepted = true;
   GstFlowReturn srcresult = GST_FLOW_OK;  // why it was refused
-  bool restart_task = false;              // a new stream after EOS: start the task again
+  bool restart_task = false;              // a new stream after EOS: the task was restarted
+};
+
+// How the element starts and pauses its source task. The core calls these with its lock
+// held, so that a look at the stream state and the task's start or pause are one step (as
+// queue does under its lock): a RECONFIGURE that restarts the task cannot fall between the
+// task's failed push and its pause, nor between a deactivation and the task's stop.
+// Neither may call back into the core.
+struct TaskControl {
+  void (*start)(void *data) = nullptr;
+  void (*pause)(void *data) = nullptr;
+  void *data = nullptr;
 };
 
 // One item taken by the source task, plus a drop burst that ended with it.
@@ -60,6 +71,9 @@ class Core {
   Core() { dropped_.reserve(64); }
   Core(const Core &) = delete;
   Core &operator=(const Core &) = delete;
+
+  // Set once, before the element's pads are activated.
+  void set_task_control(TaskControl tc) { task_ = tc; }
 
   // ---- configuration (any thread) ----
   Bounds bounds() const;
@@ -97,18 +111,24 @@ class Core {
   // Empty the store (held buffers count as dropped). Sticky events other than EOS and
   // SEGMENT are kept when `keep_sticky` (FLUSH_STOP: upstream will not send them again).
   void clear(bool keep_sticky);
-  // Accept data again (FLUSH_STOP, activation).
-  void restart();
+  // Accept data again (FLUSH_STOP, activation); with `start_task`, start the task in the
+  // same step.
+  void restart(bool start_task = false);
+  // Downstream was relinked (RECONFIGURE): when the task stopped on NOT_LINKED and nothing
+  // flushes, clear the result and start the task, in one step. True when it did.
+  bool relink();
 
   // ---- source side (the element's task) ----
-  // Waits for an item. False when flushing or the source result is not OK.
+  // Waits for an item. False when flushing or the source result is not OK; the task is then
+  // paused in the same step.
   bool pop(Popped &out);
   // The source task answered a serialized query.
   void query_answered(bool result);
-  // A push downstream failed: remember why, so the sink side returns it upstream.
-  void set_srcresult(GstFlowReturn ret);
-  // The task pushed EOS. True when it should stop (nothing queued behind the EOS); the
-  // source result is then EOS until a new stream or a flush.
+  // A push downstream failed: remember why, so the sink side returns it upstream, and pause
+  // the task in the same step.
+  void push_failed(GstFlowReturn ret);
+  // The task pushed EOS. True when it stopped (nothing queued behind the EOS): the task is
+  // paused and the source result is EOS until a new stream or a flush.
   bool eos_pushed();
   GstFlowReturn srcresult() const;
   bool eos() const;
@@ -117,6 +137,10 @@ class Core {
   bool wait_sink_blocked(std::chrono::milliseconds timeout);
 
   // ---- stall timer (the clock's thread) ----
+  // Stalls are timed only while PLAYING: a consumer blocked by a prerolling or paused sink
+  // is not stalled. Entering PLAYING at clock time `now` restarts the timing (returns when
+  // to arm a timer if the queue is full); leaving it forgets the current stall.
+  GstClockTime set_playing(bool playing, GstClockTime now);
   // `dropped` receives buffers-dropped at that moment, for the message.
   StallDetector::Fired stall_timer_fired(GstClockTime now, std::uint64_t *dropped);
   void stall_timer_cancelled();
@@ -141,6 +165,7 @@ class Core {
   DropPolicy policy_;
   StallDetector stall_;
   std::atomic<bool> stall_enabled_{false};
+  bool playing_ = false;  // stall timing on
   bool flush_on_eos_ = false;
   bool request_keyframe_ = true;
 
@@ -167,6 +192,16 @@ class Core {
 
   // Items dropped by the sink side, released after the lock (capacity reused).
   std::vector<Item> dropped_;
+
+  TaskControl task_;
+  void start_task_locked() {
+    if (task_.start)
+      task_.start(task_.data);
+  }
+  void pause_task_locked() {
+    if (task_.pause)
+      task_.pause(task_.data);
+  }
 };
 
 }  // namespace boundedqueue

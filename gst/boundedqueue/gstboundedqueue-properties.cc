@@ -64,8 +64,8 @@ static const char *bound_name(guint prop_id) {
   }
 }
 
-static void set_bound(GstBoundedQueue *self, guint prop_id, const GValue *value) {
-  std::lock_guard<std::mutex> lk(self->priv->settings_mu);
+static bool set_bound_locked(GstBoundedQueue *self, guint prop_id, const GValue *value,
+                             boundedqueue::SinkResult *r) {
   Bounds b = self->priv->core.bounds();
   switch (prop_id) {
     case PROP_MAX_SIZE_BUFFERS:
@@ -85,14 +85,25 @@ static void set_bound(GstBoundedQueue *self, guint prop_id, const GValue *value)
   }
   // In NULL the bounds may pass through "all off" while being set one by one; the state
   // change checks the result. Once running, an unbounded queue is refused right here.
-  boundedqueue::SinkResult r;
-  if (!self->priv->core.set_bounds(b, state == GST_STATE_NULL, &r)) {
+  if (!self->priv->core.set_bounds(b, state == GST_STATE_NULL, r)) {
     g_warning(
         "boundedqueue %s: refusing %s=0 while %s: max-size-buffers, max-size-bytes and "
         "max-size-time would all be 0 (unbounded). Set another bound first.",
         GST_OBJECT_NAME(self), bound_name(prop_id), gst_element_state_get_name(state));
-    return;
+    return false;
   }
+  return true;
+}
+
+static void set_bound(GstBoundedQueue *self, guint prop_id, const GValue *value) {
+  boundedqueue::SinkResult r;
+  {
+    std::lock_guard<std::mutex> lk(self->priv->settings_mu);
+    if (!set_bound_locked(self, prop_id, value, &r))
+      return;
+  }
+  // Outside the settings lock: the keyframe request goes upstream, whose handlers may set
+  // or read our properties.
   gst_bounded_queue_handle_sink_result(self, r);
 }
 

@@ -54,6 +54,8 @@ GstStaticPadTemplate src_template =
 G_DEFINE_TYPE(GstBoundedQueue, gst_bounded_queue, GST_TYPE_ELEMENT)
 GST_ELEMENT_REGISTER_DEFINE(boundedqueue, "boundedqueue", GST_RANK_NONE, GST_TYPE_BOUNDED_QUEUE)
 
+static void gst_bounded_queue_loop(gpointer data);
+
 // ---- messages and upstream requests ----
 
 static void post_dropped(GstBoundedQueue *self, const boundedqueue::Popped &p) {
@@ -73,6 +75,17 @@ static void request_keyframe(GstBoundedQueue *self) {
 }
 
 static void stall_timer_fired(GstElement *element, GstClockTime now);
+
+// The core's TaskControl: called under the core's lock (see boundedqueue-core.h).
+static void task_start(void *data) {
+  GstBoundedQueue *self = GST_BOUNDED_QUEUE(data);
+  if (gst_pad_is_active(self->srcpad))
+    gst_pad_start_task(self->srcpad, gst_bounded_queue_loop, self, nullptr);
+}
+
+static void task_pause(void *data) {
+  gst_pad_pause_task(GST_BOUNDED_QUEUE(data)->srcpad);
+}
 
 static void arm_stall_timer(GstBoundedQueue *self, GstClockTime at) {
   if (!GST_CLOCK_TIME_IS_VALID(at))
@@ -115,9 +128,8 @@ static void gst_bounded_queue_loop(gpointer data) {
   GstBoundedQueue *self = GST_BOUNDED_QUEUE(data);
   boundedqueue::Core &core = self->priv->core;
   boundedqueue::Popped p;
-  if (!core.pop(p)) {
-    GST_DEBUG_OBJECT(self, "pausing task: %s", gst_flow_get_name(core.srcresult()));
-    gst_pad_pause_task(self->srcpad);
+  if (!core.pop(p)) {  // paused the task
+    GST_DEBUG_OBJECT(self, "task paused: %s", gst_flow_get_name(core.srcresult()));
     return;
   }
   if (G_UNLIKELY(p.burst_buffers > 0))
@@ -140,8 +152,7 @@ static void gst_bounded_queue_loop(gpointer data) {
       const bool is_eos = GST_EVENT_TYPE(event) == GST_EVENT_EOS;
       gst_pad_push_event(self->srcpad, event);
       if (is_eos && core.eos_pushed()) {
-        GST_DEBUG_OBJECT(self, "EOS pushed, pausing task");
-        gst_pad_pause_task(self->srcpad);
+        GST_DEBUG_OBJECT(self, "EOS pushed, task paused");
         return;
       }
       break;
@@ -158,9 +169,8 @@ static void gst_bounded_queue_loop(gpointer data) {
   if (G_LIKELY(ret == GST_FLOW_OK))
     return;
 
-  core.set_srcresult(ret);
-  GST_DEBUG_OBJECT(self, "pausing task after push: %s", gst_flow_get_name(ret));
-  gst_pad_pause_task(self->srcpad);
+  core.push_failed(ret);  // pauses the task
+  GST_DEBUG_OBJECT(self, "task paused after push: %s", gst_flow_get_name(ret));
   // Upstream learns about NOT_LINKED/errors from our chain's return value, as with queue.
   // Once EOS is queued nobody upstream will see a return value again: tell the application.
   if ((ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) && core.eos()) {
@@ -199,9 +209,7 @@ static gboolean gst_bounded_queue_sink_event(GstPad *pad, GstObject *parent, Gst
     case GST_EVENT_FLUSH_STOP: {
       gst_pad_push_event(self->srcpad, event);
       core.clear(true);
-      core.restart();
-      if (gst_pad_is_active(self->srcpad))
-        gst_pad_start_task(self->srcpad, gst_bounded_queue_loop, self, nullptr);
+      core.restart(true);  // and starts the task, in one step
       return TRUE;
     }
     default:
@@ -211,9 +219,7 @@ static gboolean gst_bounded_queue_sink_event(GstPad *pad, GstObject *parent, Gst
     return gst_pad_push_event(self->srcpad, event);
 
   const bool is_eos = GST_EVENT_TYPE(event) == GST_EVENT_EOS;
-  boundedqueue::EventResult r = core.push_event(event);
-  if (r.restart_task && gst_pad_is_active(self->srcpad))
-    gst_pad_start_task(self->srcpad, gst_bounded_queue_loop, self, nullptr);
+  boundedqueue::EventResult r = core.push_event(event);  // restarts the task after EOS
   if (!r.accepted && is_eos && (r.srcresult == GST_FLOW_NOT_LINKED || r.srcresult < GST_FLOW_EOS))
     GST_ELEMENT_FLOW_ERROR(self, r.srcresult);
   return r.accepted;
@@ -244,6 +250,8 @@ static gboolean gst_bounded_queue_src_activate_mode(GstPad *pad, GstObject *pare
   if (mode != GST_PAD_MODE_PUSH)
     return FALSE;
   if (active) {
+    // The task is created here, outside the core's lock: creating it posts a stream-status
+    // message, whose sync handlers may read our properties.
     self->priv->core.restart();
     return gst_pad_start_task(pad, gst_bounded_queue_loop, self, nullptr);
   }
@@ -253,12 +261,10 @@ static gboolean gst_bounded_queue_src_activate_mode(GstPad *pad, GstObject *pare
 
 static gboolean gst_bounded_queue_src_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   GstBoundedQueue *self = GST_BOUNDED_QUEUE(parent);
-  if (GST_EVENT_TYPE(event) == GST_EVENT_RECONFIGURE &&
-      self->priv->core.srcresult() == GST_FLOW_NOT_LINKED) {
-    // Downstream was relinked: try again, as queue does.
-    self->priv->core.set_srcresult(GST_FLOW_OK);
-    gst_pad_start_task(self->srcpad, gst_bounded_queue_loop, self, nullptr);
-  }
+  // Downstream was relinked: after NOT_LINKED, clear it and restart the task in one step,
+  // as queue does under its lock.
+  if (GST_EVENT_TYPE(event) == GST_EVENT_RECONFIGURE && self->priv->core.relink())
+    GST_DEBUG_OBJECT(self, "relinked: task restarted");
   return gst_pad_event_default(pad, parent, event);
 }
 
@@ -310,6 +316,21 @@ static GstStateChangeReturn gst_bounded_queue_change_state(GstElement *element,
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       core.reset_counters();
       break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING: {
+      // Stalls are timed only while PLAYING (the pipeline has given us its clock by now).
+      self->priv->stall_timer.start();
+      GstClockTime now = GST_CLOCK_TIME_NONE;
+      auto clock = steady::ObjectRef<GstClock>::adopt(gst_element_get_clock(element));
+      if (clock)
+        now = gst_clock_get_time(clock.get());
+      arm_stall_timer(self, core.set_playing(true, now));
+      break;
+    }
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      // A consumer held by a paused sink is not stalled: no timer, the stall forgotten.
+      self->priv->stall_timer.stop();
+      core.set_playing(false, GST_CLOCK_TIME_NONE);
+      break;
     default:
       break;
   }
@@ -320,7 +341,7 @@ static GstStateChangeReturn gst_bounded_queue_change_state(GstElement *element,
     return ret;
 
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
-    self->priv->stall_timer.cancel();
+    self->priv->stall_timer.stop();  // no callback runs or re-arms after this
     core.stall_timer_cancelled();
     core.clear(false);  // what was still held counts as dropped
   }
@@ -338,6 +359,11 @@ static void gst_bounded_queue_finalize(GObject *object) {
 
 static void gst_bounded_queue_init(GstBoundedQueue *self) {
   self->priv = new GstBoundedQueuePrivate();
+  boundedqueue::TaskControl tc;
+  tc.start = task_start;
+  tc.pause = task_pause;
+  tc.data = self;
+  self->priv->core.set_task_control(tc);
   Bounds b;
   b.buffers = boundedqueue::kDefaultMaxBuffers;
   b.bytes = boundedqueue::kDefaultMaxBytes;

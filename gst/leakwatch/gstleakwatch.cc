@@ -32,6 +32,9 @@
 #include "leakwatch-ticker.h"
 #include "steady-ptr.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -79,9 +82,8 @@ static void on_mini_object_destroyed(GObject *self, GstClockTime, GstMiniObject 
 }
 
 static void forward_name(GstLeakwatchTracer *lw, GstElement *element) {
-  gchar *name = gst_object_get_name(GST_OBJECT(element));
+  g_autofree gchar *name = gst_object_get_name(GST_OBJECT(element));
   lw->monitor->object_named(element, name, GST_IS_PIPELINE(element));
-  g_free(name);
 }
 
 static void on_element_new(GObject *self, GstClockTime, GstElement *element) {
@@ -280,13 +282,37 @@ static GstStructure *checkpoint_impl(GstLeakwatchTracer *lw) {
 
 static bool final_report(GstLeakwatchTracer *lw);
 
+// fail-on-leak: the final report's verdict, applied as the exit status once every atexit
+// handler and static destructor has run (see leakwatch_apply_exit_status below).
+static std::atomic<bool> fail_on_leak_verdict{false};
+
+static void record_verdict(bool fail) {
+  if (!fail)
+    return;
+  fail_on_leak_verdict.store(true);
+  g_printerr("leakwatch: fail-on-leak: exiting with status %d\n", leakwatch::kFailOnLeakExitStatus);
+}
+
+// An ELF destructor of this plugin. glibc runs the destructors of loaded objects (ours is
+// dlopen()ed by GStreamer, never closed) from _dl_fini, which __libc_start_main registered
+// with atexit() before main(): it runs after every atexit handler the application registered
+// (gst_deinit() among them, whenever it was registered) and after the C++ static destructors
+// registered through __cxa_atexit. Nothing calls exit() from inside gst_deinit() any more;
+// here the final status is replaced by 65 with _exit(), stdio flushed first.
+__attribute__((destructor)) static void leakwatch_apply_exit_status() {
+  if (!fail_on_leak_verdict.load())
+    return;
+  std::fflush(nullptr);
+  _exit(leakwatch::kFailOnLeakExitStatus);
+}
+
 // objects=false: the tracer registered no hook, so gst_deinit() never finalizes it.
 static GstLeakwatchTracer *sampling_only_tracer = nullptr;
 static void sampling_only_at_exit() {
   if (sampling_only_tracer != nullptr && sampling_only_tracer->monitor != nullptr) {
     sampling_only_tracer->ticker->stop();
     sampling_only_tracer->exporter->stop();
-    final_report(sampling_only_tracer);
+    record_verdict(final_report(sampling_only_tracer));
   }
 }
 
@@ -307,11 +333,10 @@ static void gst_leakwatch_tracer_constructed(GObject *object) {
   GstLeakwatchTracer *lw = LW(object);
   G_OBJECT_CLASS(gst_leakwatch_tracer_parent_class)->constructed(object);
 
-  gchar *params_text = nullptr;
+  g_autofree gchar *params_text = nullptr;
   g_object_get(object, "params", &params_text, nullptr);
   leakwatch::Params params;
   std::string warning = leakwatch::parse_params(params_text, params);
-  g_free(params_text);
   if (!warning.empty()) {
     // One line on stderr (users must see it without GST_DEBUG) and the same in the log.
     g_printerr("%s\n", warning.c_str());
@@ -391,13 +416,7 @@ static void gst_leakwatch_tracer_finalize(GObject *object) {
   lw->ticker = nullptr;
   lw->monitor = nullptr;
   lw->report_mutex = nullptr;
-  if (fail) {
-    g_printerr("leakwatch: fail-on-leak: exiting with status %d\n",
-               leakwatch::kFailOnLeakExitStatus);
-    std::fflush(stdout);
-    std::fflush(stderr);
-    std::exit(leakwatch::kFailOnLeakExitStatus);
-  }
+  record_verdict(fail);
   G_OBJECT_CLASS(gst_leakwatch_tracer_parent_class)->finalize(object);
 }
 

@@ -109,10 +109,9 @@ void Monitor::object_created(const void *ptr, GType type, const char *name, bool
   TypeSlot *slot = types_.get(type, false);
   std::string stack;
   if (params_.stack && slot->mode == TypeMode::kDetailed) {
-    if (gchar *s = gst_debug_get_stack_trace(GST_STACK_TRACE_SHOW_FULL)) {
+    g_autofree gchar *s = gst_debug_get_stack_trace(GST_STACK_TRACE_SHOW_FULL);
+    if (s != nullptr)
       stack = s;
-      g_free(s);
-    }
   }
   const int64_t now = now_ns();
   registry_.add(ptr, slot, name, now, std::move(stack));

@@ -69,11 +69,10 @@ bool value_to_string(const GValue *v, std::string &out) {
   }
   // Unquoted values such as track=GstFoo parse as strings already; anything else is
   // serialized back (a number given as a path, say).
-  gchar *s = gst_value_serialize(v);
+  g_autofree gchar *s = gst_value_serialize(v);
   if (s == nullptr)
     return false;
   out = s;
-  g_free(s);
   return true;
 }
 
@@ -231,10 +230,9 @@ std::string parse_params(const char *params, Params &out) {
     }
     std::string why;
     if (!spec->apply(v, out, why)) {
-      gchar *shown = gst_value_serialize(v);
+      g_autofree gchar *shown = gst_value_serialize(v);
       problems.push_back(std::string("'") + field + "=" + (shown ? shown : "?") + "' " + why +
                          " (default kept)");
-      g_free(shown);
     }
   }
   gst_structure_free(st);

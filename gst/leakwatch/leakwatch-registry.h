@@ -6,21 +6,40 @@
 // owning pipeline and the creation time. Nothing here reads an object after its destroy hook:
 // names are captured at creation, element-new and bin-add time.
 //
-// Safety of the inspector callbacks: they run under the registry mutex while the entry is
-// present. The destroy hook removes the entry under the same mutex before the object's memory
-// is released, so an object with an entry is never freed while an inspector reads it.
+// Two stores, so the hot path stays off the mutex that parent tracking takes:
+// - plain entries (pointer-mode types: caps, structures' owners, tasks...; no name, no
+//   parent) live in shards keyed by address, each with a mutex of its own;
+// - detailed records live in one map under the registry mutex, linked both ways to their
+//   parent (parent pointer, children list), so adding a pad or an element to a bin costs the
+//   size of the moved subtree and a removal the number of direct children: nothing walks
+//   every record. The owning pipeline is a shared {id, name} that the pipeline's record
+//   renames in place and that outlives the pipeline in the records that belonged to it.
+//
+// Safety of the inspector callbacks: they run under the mutex of the store holding the entry
+// while the entry is present. The destroy hook removes the entry under the same mutex before
+// the object's memory is released, so an object with an entry is never freed while an
+// inspector reads it.
 #pragma once
 
 #include "leakwatch-counters.h"
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 namespace leakwatch {
+
+// The top-level pipeline that owns records: its serial and its current (or last) name.
+struct PipelineOwner {
+  uint64_t id = 0;
+  std::string name;
+};
 
 struct ObjectRecord {
   const void *ptr = nullptr;
@@ -29,10 +48,21 @@ struct ObjectRecord {
   uint64_t serial = 0;  // creation order, 1-based
   int64_t created_ns = 0;
   std::string name;
-  uint64_t pipeline_id = 0;  // serial of the owning top-level pipeline, 0 = unknown
-  std::string pipeline_name;
+  std::shared_ptr<PipelineOwner> owner;  // null = unknown
   const void *parent = nullptr;
+  std::vector<const void *> children;  // records whose parent is this one
+  size_t index_in_parent = 0;          // position in the parent's children
   std::string stack;
+
+  uint64_t pipeline_id() const { return owner ? owner->id : 0; }
+  bool owns_itself() const { return owner && owner->id == serial; }
+};
+
+// An entry of a plain (pointer-mode) type.
+struct PlainRecord {
+  TypeSlot *slot = nullptr;
+  uint64_t serial = 0;
+  int64_t created_ns = 0;
 };
 
 // A still-alive object as reported (a copy: no pointer is dereferenced later).
@@ -98,16 +128,34 @@ class Registry {
   size_t size() const;
 
  private:
+  struct alignas(64) Shard {
+    std::mutex mutex;
+    std::unordered_map<const void *, PlainRecord> records;
+  };
+  static constexpr size_t kShards = 32;  // power of two
+  Shard &shard_of(const void *ptr) const {
+    uintptr_t x = reinterpret_cast<uintptr_t>(ptr);
+    return shards_[((x >> 4) ^ (x >> 12)) & (kShards - 1)];
+  }
+
   AliveObject describe(const ObjectRecord &r) const;
+  AliveObject describe_plain(const void *ptr, const PlainRecord &r) const;
   bool flagged(const ObjectRecord &r) const;
+  // (mutex_ held) Parent links.
+  void link(ObjectRecord &parent, ObjectRecord &child);
+  void unlink(ObjectRecord &child);
+  // (mutex_ held) Calls fn on @root and every record below it, parents first.
+  template <typename Fn>
+  void for_subtree(ObjectRecord &root, Fn fn);
 
   Inspector inspector_;
-  mutable std::mutex mutex_;
+  std::atomic<uint64_t> serial_{0};
+  mutable std::mutex mutex_;  // records_ and everything in them
   std::unordered_map<const void *, ObjectRecord> records_;
-  // Current names of live pipelines by id; a destroyed pipeline's last name is copied into
-  // the records that belonged to it.
-  std::unordered_map<uint64_t, std::string> pipeline_names_;
-  uint64_t serial_ = 0;
+  // Parent -> child links made before the parent had a record (an element adds its pads in
+  // its instance init, before object-created fires for it); linked when the parent is added.
+  std::unordered_multimap<const void *, const void *> waiting_;
+  mutable std::array<Shard, kShards> shards_;
 };
 
 }  // namespace leakwatch

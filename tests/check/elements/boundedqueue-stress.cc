@@ -3,12 +3,16 @@
 // leaky mode and reads the counters, all at once. Only our own locking is exercised (no
 // GStreamer streaming threads, whose GLib synchronisation TSan cannot see).
 #include <gst/check/gstcheck.h>
+#include <gst/check/gsttestclock.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "boundedqueue-core.h"
+#include "gstboundedqueue-timer.h"
 
 using boundedqueue::Bounds;
 using boundedqueue::Core;
@@ -107,6 +111,86 @@ void run_stress(bool with_blocking_phases) {
 
 }  // namespace
 
+// ClockTimer::cancel() against a callback running on the clock's thread. The callback reads
+// state that the cancelling thread writes once cancel() returns (as the element's PAUSED->READY
+// clears what the stall callback reads), and re-arms itself (as the stall timer does while the
+// stall goes on). cancel() must wait for a running callback and refuse its re-arm: before, it
+// returned at once, so the write raced with the callback's read (a data race ThreadSanitizer
+// reports in every round) and a re-arm, holding an element reference, could outlive the
+// cancel (seen here as a pending clock id after cancel() in some rounds).
+namespace timer_race {
+
+struct Shared {
+  boundedqueue::ClockTimer *timer = nullptr;
+  int state = 0;  // plain on purpose: written after cancel(), read by the callback
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, proceed = false, finished = false;
+};
+Shared *shared = nullptr;
+
+void on_fire(GstElement *element, GstClockTime now) {
+  Shared *sh = shared;
+  {
+    std::unique_lock<std::mutex> lk(sh->mu);
+    sh->entered = true;
+    sh->cv.notify_all();
+    sh->cv.wait(lk, [sh] { return sh->proceed; });
+  }
+  int seen = sh->state;
+  (void)seen;
+  sh->timer->arm(element, now + 1000 * GST_SECOND, on_fire);  // not due: stays pending
+  std::lock_guard<std::mutex> lk(sh->mu);
+  sh->finished = true;
+  sh->cv.notify_all();
+}
+
+}  // namespace timer_race
+
+GST_START_TEST(test_timer_cancel_waits_for_callback) {
+  GstElement *bin = gst_bin_new("timer-owner");
+  GstClock *clock = gst_test_clock_new_with_start_time(10 * GST_SECOND);
+  GstTestClock *tc = GST_TEST_CLOCK(clock);
+  gst_element_set_clock(bin, clock);
+  boundedqueue::ClockTimer timer;
+  timer_race::Shared sh;
+  sh.timer = &timer;
+  timer_race::shared = &sh;
+  timer.start();
+
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard<std::mutex> lk(sh.mu);
+      sh.entered = sh.proceed = sh.finished = false;
+    }
+    fail_unless(timer.arm(bin, GST_SECOND, timer_race::on_fire));  // due at once
+    std::thread clock_thread([tc] {
+      GstClockID id = nullptr;
+      gst_test_clock_wait_for_next_pending_id(tc, nullptr);
+      if ((id = gst_test_clock_process_next_clock_id(tc)) != nullptr)
+        gst_clock_id_unref(id);
+    });
+    std::unique_lock<std::mutex> lk(sh.mu);
+    sh.cv.wait(lk, [&] { return sh.entered; });  // the callback is running
+    sh.proceed = true;
+    sh.cv.notify_all();
+    lk.unlock();
+    timer.cancel();
+    sh.state = i;
+    lk.lock();
+    sh.cv.wait(lk, [&] { return sh.finished; });
+    lk.unlock();
+    clock_thread.join();
+    // Nothing pending after cancel(): the callback's re-arm was refused.
+    fail_unless_equals_int(gst_test_clock_peek_id_count(tc), 0);
+  }
+  timer.stop();
+  timer_race::shared = nullptr;
+  gst_object_unref(clock);
+  gst_object_unref(bin);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_stress_leaky_modes) {
   run_stress(false);
 }
@@ -124,6 +208,7 @@ static Suite *boundedqueue_stress_suite(void) {
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_stress_leaky_modes);
   tcase_add_test(tc, test_stress_with_blocking);
+  tcase_add_test(tc, test_timer_cancel_waits_for_callback);
   return s;
 }
 

@@ -898,6 +898,188 @@ GST_START_TEST(test_stall_timeout_testclock) {
 }
 GST_END_TEST;
 
+// set_bound asks upstream for a keyframe when a shrink breaks a GOP. The request must leave
+// after the settings lock is released: an upstream handler that sets a bound from inside the
+// event (here a probe on the harness's source pad) deadlocked before.
+GST_START_TEST(test_keyframe_request_from_set_bound_reenters) {
+  GstHarness *h = new_harness("max-size-buffers=4 leaky=downstream gop-aware=true");
+  SrcBlocker blocker(h->element);
+  gst_harness_push(h, make_buf(0, false));  // K0, taken by the blocked task
+  fail_unless(blocker.wait_blocked());
+  for (guint i = 1; i <= 3; ++i)
+    gst_harness_push(h, make_buf(i, true));
+  struct Reentry {
+    GstElement *element;
+    std::atomic<int> requests{0};
+  } reentry{h->element};
+  gulong probe = gst_pad_add_probe(
+      h->srcpad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+      [](GstPad *, GstPadProbeInfo *info, gpointer data) {
+        auto *r = static_cast<Reentry *>(data);
+        if (gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info))) {
+          guint level = 0;
+          g_object_get(r->element, "current-level-buffers", &level, nullptr);
+          g_object_set(r->element, "max-size-buffers", 5, nullptr);
+          r->requests.fetch_add(1);
+        }
+        return GST_PAD_PROBE_OK;
+      },
+      &reentry, nullptr);
+
+  // The shrink runs on a thread of its own so that a deadlock fails the test, not the run.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread setter([&] {
+    g_object_set(h->element, "max-size-buffers", 1, nullptr);  // d1 goes, d2 and d3 with it
+    std::lock_guard<std::mutex> lk(mu);
+    done = true;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock<std::mutex> lk(mu);
+    fail_unless(cv.wait_for(lk, std::chrono::seconds(20), [&] { return done; }),
+                "setting max-size-buffers deadlocked in its own keyframe request");
+  }
+  setter.join();
+  gst_pad_remove_probe(h->srcpad, probe);
+  fail_unless_equals_int(reentry.requests.load(), 1);
+  guint bound = 0;
+  g_object_get(h->element, "max-size-buffers", &bound, nullptr);
+  fail_unless_equals_int(bound, 5);  // the handler's setting came last
+  Stats s = element_stats(h->element);
+  fail_unless_equals_uint64(s.dropped, 3);
+  fail_unless_equals_uint64(s.keyframes_requested, 1);
+  blocker.release();
+  expect_seq(pull_ids(h, 1), "0");
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+// RECONFIGURE restarts a task that stopped on NOT_LINKED. Its check and restart were two
+// steps, and so were the task's failed push and its pause: a RECONFIGURE between the task's
+// "NOT_LINKED" and its pause restarted nothing, then the pause left the task stopped with the
+// result cleared, and no later RECONFIGURE woke it (the queue stopped for good). Here a thread
+// sends RECONFIGURE without pause while every push downstream returns NOT_LINKED; at the end
+// downstream accepts again and one RECONFIGURE must get a buffer through. A stress test: the
+// window is a few instructions wide and this test did not hit it before the fix on the 2-core
+// build machine (30 000 pushes); it guards the one-step start/pause from regressions.
+GST_START_TEST(test_reconfigure_restart_is_atomic) {
+  GstHarness *h = new_harness("max-size-buffers=2 leaky=downstream");
+  GstPad *src = gst_element_get_static_pad(h->element, "src");
+  std::atomic<bool> not_linked{true};
+  gulong probe = gst_pad_add_probe(
+      src, GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad *, GstPadProbeInfo *info, gpointer data) {
+        if (!static_cast<std::atomic<bool> *>(data)->load())
+          return GST_PAD_PROBE_OK;
+        gst_buffer_unref(GST_PAD_PROBE_INFO_BUFFER(info));
+        GST_PAD_PROBE_INFO_DATA(info) = nullptr;
+        GST_PAD_PROBE_INFO_FLOW_RETURN(info) = GST_FLOW_NOT_LINKED;
+        return GST_PAD_PROBE_HANDLED;
+      },
+      &not_linked, nullptr);
+  std::atomic<bool> stop{false};
+  std::thread relinker([&] {
+    while (!stop.load())
+      gst_pad_send_event(src, gst_event_new_reconfigure());
+  });
+  for (guint i = 0; i < 3000; ++i) {
+    GstFlowReturn ret = gst_harness_push(h, make_buf(i, false));
+    fail_unless(ret == GST_FLOW_OK || ret == GST_FLOW_NOT_LINKED, "push %u: %s", i,
+                gst_flow_get_name(ret));
+  }
+  stop.store(true);
+  relinker.join();
+  not_linked.store(false);
+  gst_pad_send_event(src, gst_event_new_reconfigure());
+  // Whatever the task was doing, one more RECONFIGURE and a buffer reach downstream.
+  fail_unless_equals_int(gst_harness_push(h, make_buf(9999, false)), GST_FLOW_OK);
+  bool got = false;
+  for (GstBuffer *b; !got && (b = gst_harness_pull(h)) != nullptr; gst_buffer_unref(b))
+    got = buf_id(b) == 9999;
+  fail_unless(got, "the task stayed paused after RECONFIGURE");
+  gst_pad_remove_probe(src, probe);
+  gst_object_unref(src);
+  check_equation(element_stats(h->element));
+  GstEvent *ev;
+  while ((ev = gst_harness_try_pull_upstream_event(h)) != nullptr)
+    gst_event_unref(ev);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+// Stalls are timed only while PLAYING: a consumer held by a paused (or prerolling) sink is not
+// stalled. A PAUSED longer than stall-timeout, and PLAYING<->PAUSED cycles whose PLAYING
+// stretches are each shorter than it, post nothing; a stall in PLAYING is still found, timed
+// from the return to PLAYING.
+GST_START_TEST(test_stall_timed_only_in_playing) {
+  GstHarness *h = new_bq_harness("max-size-buffers=2 stall-timeout=500");
+  gst_harness_use_testclock(h);
+  gst_harness_play(h);
+  gst_harness_set_src_caps_str(h, "video/x-raw");
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  GstTestClock *tc = gst_harness_get_testclock(h);
+  gst_test_clock_set_time(tc, GST_SECOND);
+
+  fail_unless_equals_int(gst_element_set_state(h->element, GST_STATE_PAUSED),
+                         GST_STATE_CHANGE_SUCCESS);
+  SrcBlocker blocker(h->element);
+  for (guint i = 0; i < 3; ++i) {
+    gst_harness_push(h, make_buf(i, false));
+    if (i == 0)
+      fail_unless(blocker.wait_blocked());
+  }
+  // Full while PAUSED for 2 s: nothing armed, nothing posted.
+  fail_unless_equals_int(gst_test_clock_peek_id_count(tc), 0);
+  gst_test_clock_set_time(tc, 3 * GST_SECOND);
+  gst_harness_push(h, make_buf(3, false));
+  fail_unless_equals_int(gst_test_clock_peek_id_count(tc), 0);
+
+  // PLAYING 400 ms, PAUSED 1 s, three times: 1.2 s full in PLAYING, never 500 ms in a row.
+  GstClockTime t = 3 * GST_SECOND;
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    fail_unless_equals_int(gst_element_set_state(h->element, GST_STATE_PLAYING),
+                           GST_STATE_CHANGE_SUCCESS);
+    GstClockID id = nullptr;
+    gst_test_clock_wait_for_next_pending_id(tc, &id);
+    fail_unless_equals_uint64(gst_clock_id_get_time(id), t + 500 * GST_MSECOND);
+    gst_clock_id_unref(id);
+    t += 400 * GST_MSECOND;
+    gst_test_clock_set_time(tc, t);
+    fail_unless_equals_int(gst_element_set_state(h->element, GST_STATE_PAUSED),
+                           GST_STATE_CHANGE_SUCCESS);
+    fail_unless_equals_int(gst_test_clock_peek_id_count(tc), 0);
+    t += GST_SECOND;
+    gst_test_clock_set_time(tc, t);
+  }
+  fail_unless(pop_element_message(bus, "boundedqueue-stalled", 0) == nullptr);
+
+  // Still stuck in PLAYING for 500 ms: that is a stall.
+  fail_unless_equals_int(gst_element_set_state(h->element, GST_STATE_PLAYING),
+                         GST_STATE_CHANGE_SUCCESS);
+  GstClockID id = nullptr;
+  gst_test_clock_wait_for_next_pending_id(tc, &id);
+  fail_unless_equals_uint64(gst_clock_id_get_time(id), t + 500 * GST_MSECOND);
+  gst_clock_id_unref(id);
+  fail_unless(gst_test_clock_crank(tc));
+  GstMessage *m = pop_element_message(bus, "boundedqueue-stalled", 5 * GST_SECOND);
+  fail_unless(m != nullptr);
+  guint64 stalled_for = 0;
+  fail_unless(gst_structure_get_uint64(gst_message_get_structure(m), "stalled-for", &stalled_for));
+  fail_unless_equals_uint64(stalled_for, 500 * GST_MSECOND);
+  gst_message_unref(m);
+
+  blocker.release();
+  check_equation(element_stats(h->element));
+  gst_object_unref(tc);
+  gst_element_set_bus(h->element, nullptr);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 // With leaky=downstream gop-aware=true the queue's own drops take whole GOPs out, so the
 // level falls below the bound while the consumer is still stuck: that is no recovery, the
 // stall goes on until the consumer takes something.
@@ -1441,6 +1623,9 @@ static Suite *boundedqueue_suite(void) {
   tcase_add_test(element, test_flush_on_eos_element);
   tcase_add_test(element, test_not_linked);
   tcase_add_test(element, test_null_playing_cycles);
+  tcase_add_test(element, test_keyframe_request_from_set_bound_reenters);
+  tcase_add_test(element, test_reconfigure_restart_is_atomic);
+  tcase_add_test(element, test_stall_timed_only_in_playing);
 
   TCase *codec = tcase_create("codec");
   suite_add_tcase(s, codec);

@@ -10,6 +10,7 @@
 #include <pthread.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace {
@@ -80,9 +81,38 @@ void count_samples(GstDebugCategory *category, GstDebugLevel, const gchar *, con
 
 }  // namespace
 
+// "deinit-at-exit": an application that leaves gst_deinit() to an atexit handler, with
+// handlers of its own registered before and after it and a static destructor.
+static void early_handler() {
+  std::printf("helper: atexit handler registered before gst_init ran\n");
+}
+static void late_handler() {
+  std::printf("helper: atexit handler registered after gst_deinit's ran\n");
+}
+struct StaticMarker {
+  bool armed = false;
+  ~StaticMarker() {
+    if (armed)
+      std::printf("helper: static destructor ran\n");
+  }
+};
+static StaticMarker static_marker;
+
 int main(int argc, char **argv) {
-  gst_init(&argc, &argv);
   const char *scenario = argc > 1 ? argv[1] : "noop";
+  const bool deinit_at_exit = !std::strcmp(scenario, "deinit-at-exit");
+  if (deinit_at_exit) {
+    static_marker.armed = true;
+    std::atexit(early_handler);
+  }
+  gst_init(&argc, &argv);
+  if (deinit_at_exit) {
+    std::atexit(gst_deinit);
+    std::atexit(late_handler);
+    GstElement *e = gst_element_factory_make("queue", "leaky-queue");
+    (void)e;   // deliberately leaked
+    return 0;  // exit() runs the handlers: late_handler, gst_deinit, early_handler
+  }
 
   if (!std::strcmp(scenario, "noop")) {
   } else if (!std::strcmp(scenario, "leak-element")) {

@@ -746,6 +746,34 @@ GST_START_TEST(test_fail_on_leak_exit_status) {
 }
 GST_END_TEST;
 
+// gst_deinit() run by an atexit handler (registered after gst_init, so it runs first), with
+// the application's own handlers before and after it and a static destructor: each runs
+// exactly once, the summary is written, and the status is 65. leakwatch no longer calls
+// exit() from inside gst_deinit() (which, from an atexit handler, is undefined behaviour).
+GST_START_TEST(test_fail_on_leak_deinit_from_atexit) {
+  ChildResult r = run_helper("deinit-at-exit", "leakwatch(interval=0,fail-on-leak=true)");
+  fail_unless_equals_int(r.exit_status, kFailOnLeakExitStatus);
+  assert_contains(r.err, "  GstQueue x1: 'leaky-queue'");
+  assert_contains(r.err, "leakwatch: fail-on-leak: exiting with status 65");
+  const char *markers[] = {
+      "helper: atexit handler registered after gst_deinit's ran\n",
+      "helper: atexit handler registered before gst_init ran\n",
+      "helper: static destructor ran\n",
+  };
+  size_t last = 0;
+  for (const char *m : markers) {
+    size_t at = r.out.find(m);
+    fail_unless(at != std::string::npos, "missing '%s' in:\n%s", m, r.out.c_str());
+    fail_unless(r.out.find(m, at + 1) == std::string::npos, "'%s' twice", m);
+    fail_unless(at >= last, "'%s' out of order in:\n%s", m, r.out.c_str());
+    last = at;
+  }
+  // Without a leak the application's own status stands.
+  fail_unless_equals_int(run_helper("noop", "leakwatch(interval=0,fail-on-leak=true)").exit_status,
+                         0);
+}
+GST_END_TEST;
+
 static const char *kJsonSchemaCheck = R"PY(
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -906,6 +934,7 @@ static Suite *leakwatch_suite() {
   tcase_add_test(tc, test_checkpoint_threads);
   tcase_add_test(tc, test_alert_posted_on_pipeline_bus);
   tcase_add_test(tc, test_fail_on_leak_exit_status);
+  tcase_add_test(tc, test_fail_on_leak_deinit_from_atexit);
   tcase_add_test(tc, test_json_report_schema);
   tcase_add_test(tc, test_html_report_has_every_plot);
   tcase_add_test(tc, test_periodic_reports);
