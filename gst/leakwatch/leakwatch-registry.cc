@@ -232,11 +232,10 @@ void Registry::note_pipeline_of(const void *object, const void *element) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto o = records_.find(object);
   auto e = records_.find(element);
-  if (o == records_.end() || e == records_.end() || e->second.pipeline_id == 0 ||
-      o->second.pipeline_id != 0 || !o->second.pipeline_name.empty())
+  if (o == records_.end() || e == records_.end() || !e->second.owner || o->second.owner ||
+      o->second.posted_by)
     return;
-  auto live = pipeline_names_.find(e->second.pipeline_id);
-  o->second.pipeline_name = live != pipeline_names_.end() ? live->second : e->second.pipeline_name;
+  o->second.posted_by = e->second.owner;
 }
 
 std::string Registry::name_of(const void *ptr) {
@@ -286,6 +285,8 @@ AliveObject Registry::describe(const ObjectRecord &r) const {
   a.name = r.name;
   if (r.owner)
     a.pipeline = r.owner->name;
+  else if (r.posted_by)
+    a.pipeline = r.posted_by->name;
   a.pipeline_id = r.pipeline_id();
   a.serial = r.serial;
   a.created_ns = r.created_ns;

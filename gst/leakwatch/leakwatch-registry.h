@@ -49,6 +49,8 @@ struct ObjectRecord {
   int64_t created_ns = 0;
   std::string name;
   std::shared_ptr<PipelineOwner> owner;  // null = unknown
+  // For an unowned object a pipeline's element posted (note_pipeline_of): named, not owned.
+  std::shared_ptr<PipelineOwner> posted_by;
   const void *parent = nullptr;
   std::vector<const void *> children;  // records whose parent is this one
   size_t index_in_parent = 0;          // position in the parent's children
