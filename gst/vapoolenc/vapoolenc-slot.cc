@@ -55,6 +55,15 @@ bool EncoderSlot::prepare(const SlotConfig &config, std::string *error) {
   return true;
 }
 
+bool EncoderSlot::configure(const SlotConfig &config, std::string *error) {
+  if (!prepared_ || !(config.selection == config_.selection))
+    return prepare(config, error);
+  if (!(config.settings == config_.settings))
+    GST_INFO_OBJECT(element_, "settings changed to %s", config.settings.key().c_str());
+  config_ = config;
+  return true;
+}
+
 SlotStatus EncoderSlot::status() {
   std::lock_guard<std::mutex> guard(lock_);
   SlotStatus s = status_;
@@ -81,9 +90,11 @@ GstPadProbeReturn EncoderSlot::on_output(GstPad *, GstPadProbeInfo *info, gpoint
       n += GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_HEADER) ? 0 : 1;
     }
   }
-  self->enc_out_ += n;
   {
     std::lock_guard<std::mutex> guard(self->lock_);
+    if (!self->counting_output_)
+      return GST_PAD_PROBE_DROP;  // from an encoder being uninstalled: already counted lost
+    self->enc_out_ += n;
     self->status_.frames_out += n;
   }
   if (first && self->first_out_pending_.exchange(false)) {
@@ -148,6 +159,7 @@ void EncoderSlot::install(SessionPtr session) {
   {
     std::lock_guard<std::mutex> guard(lock_);
     current_element_ = e;
+    counting_output_ = true;
     current_hardware_ = current_candidate_ && current_candidate_->hardware();
     status_.encoder = session->key().factory;
     status_.reused = session->reused();
@@ -160,6 +172,15 @@ void EncoderSlot::install(SessionPtr session) {
 }
 
 SessionPtr EncoderSlot::uninstall() {
+  {
+    // First stop counting its output, in the same step as the loss is computed: an encoder
+    // with an output thread of its own (vaapih264enc) may still push while it is unlinked.
+    std::lock_guard<std::mutex> guard(lock_);
+    counting_output_ = false;
+    current_element_ = nullptr;
+    current_hardware_ = false;
+    status_.frames_lost += enc_in_ - enc_out_;
+  }
   gst_ghost_pad_set_target(GST_GHOST_PAD(sink_ghost_), nullptr);
   gst_ghost_pad_set_target(GST_GHOST_PAD(src_ghost_), nullptr);
   has_encoder_ = false;
@@ -168,12 +189,6 @@ SessionPtr EncoderSlot::uninstall() {
   gst_object_ref(e);  // the session's own reference stays; this one covers the removal
   gst_bin_remove(bin_, e);
   gst_object_unref(e);
-  {
-    std::lock_guard<std::mutex> guard(lock_);
-    current_element_ = nullptr;
-    current_hardware_ = false;
-    status_.frames_lost += enc_in_ - enc_out_;
-  }
   enc_in_ = 0;
   enc_out_ = 0;
   return s;
@@ -217,13 +232,36 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
     const bool vaapi = current_candidate_ && current_candidate_->kind == EncoderKind::kVaapi;
     park_or_destroy(uninstall(), hardware, vaapi);
   }
+  needs_session_ = false;
+  switch (start_session(pad, parent, ev.get())) {
+    case Start::kOk:
+      return true;
+    case Start::kInterrupted:
+      // A flush or a stop interrupted the wait: no error. The caps stay on the pad and the
+      // first buffer after the flush acquires the session.
+      needs_session_ = true;
+      return true;
+    case Start::kFailed:
+    default:
+      return false;
+  }
+}
 
+EncoderSlot::Start EncoderSlot::start_session(GstPad *pad, GstObject *parent, GstEvent *event) {
+  GstCaps *caps = nullptr;
+  gst_event_parse_caps(event, &caps);
+  const std::string ckey = caps_key(caps);
+  current_caps_key_ = ckey;
   const bool is_auto = config_.selection.device == Device::kAuto;
   bool had_hardware = false;
   std::vector<std::string> failures;
   bool limit_hit = false;
   bool driver_limit = false;  // a VA driver refused a context while others were held
   for (const Candidate &c : selection_.candidates) {
+    if (interrupted_) {
+      GST_INFO_OBJECT(element_, "interrupted (flushing) before trying %s", c.factory.c_str());
+      return Start::kInterrupted;
+    }
     SessionKey key{c.factory, c.node, ckey, config_.settings.key()};
     AcquireLimits limits = c.hardware() ? config_.acquire : AcquireLimits{};
     had_hardware = had_hardware || c.hardware();
@@ -236,7 +274,12 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
                                       gst_structure_new("vapoolenc-waiting", "encoder",
                                                         G_TYPE_STRING, c.factory.c_str(), "reason",
                                                         G_TYPE_STRING, why.c_str(), nullptr)));
-        });
+        },
+        &interrupted_);
+    if (acquired.outcome == SessionPool::Outcome::kInterrupted) {
+      GST_INFO_OBJECT(element_, "%s: %s", c.factory.c_str(), acquired.error.c_str());
+      return Start::kInterrupted;
+    }
     if (acquired.outcome == SessionPool::Outcome::kLimit ||
         acquired.outcome == SessionPool::Outcome::kFailed) {
       limit_hit = limit_hit || acquired.outcome == SessionPool::Outcome::kLimit;
@@ -255,7 +298,7 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
     install(std::move(acquired.session));
     // A refused sticky event still "succeeds" for the pusher (it stays stored for a retry), so
     // check that the encoder really took the caps.
-    bool ok = gst_pad_event_default(pad, parent, GST_EVENT(gst_event_ref(ev.get()))) &&
+    bool ok = gst_pad_event_default(pad, parent, GST_EVENT(gst_event_ref(event))) &&
               encoder_has_caps(caps);
     installing_ = false;
     if (ok) {
@@ -269,7 +312,7 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
                       c.factory.c_str(), c.node.empty() ? "" : " on ", c.node.c_str(),
                       current_->reused() ? "reused" : "new");
       g_object_notify(G_OBJECT(element_), "encoder");
-      return true;
+      return Start::kOk;
     }
     std::string refusal = c.factory + " refused input caps " + ckey;
     const std::string why = va_refusal(c);
@@ -291,7 +334,7 @@ bool EncoderSlot::handle_caps(GstPad *pad, GstObject *parent, GstEvent *event) {
                                    "session, or use device=auto to fall back to software"
                                  : ""),
              limit_hit);
-  return false;
+  return Start::kFailed;
 }
 
 bool EncoderSlot::encoder_has_caps(GstCaps *caps) {
@@ -323,13 +366,28 @@ bool EncoderSlot::sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   switch (GST_EVENT_TYPE(event)) {
     case GST_EVENT_CAPS:
       return handle_caps(pad, parent, event);
-    case GST_EVENT_EOS:
+    case GST_EVENT_EOS: {
       if (!has_encoder_)  // nothing was ever encoded: EOS still reaches downstream
         return gst_pad_push_event(src_ghost_, event);
+      // An error the encoder reported without failing a buffer (its output thread, say) is
+      // handled here at the latest: fail over before EOS, so the stream never ends "cleanly"
+      // with frames missing. If failing over fails, failover() posts an ERROR naming them.
+      std::string reason;
+      if (take_pending_failure(&reason) && can_failover() &&
+          failover(reason.empty() ? "encoder error" : reason) != GST_FLOW_OK) {
+        gst_event_unref(event);
+        return false;
+      }
       drained_ = true;  // the encoder drains at EOS
       break;
+    }
     case GST_EVENT_FLUSH_START:
+      interrupt();
+      if (!has_encoder_)
+        return gst_pad_push_event(src_ghost_, event);
+      break;
     case GST_EVENT_FLUSH_STOP:
+      interrupted_ = false;
       if (!has_encoder_)
         return gst_pad_push_event(src_ghost_, event);
       break;
@@ -482,14 +540,18 @@ GstFlowReturn EncoderSlot::failover(const std::string reason) {
   auto acquired = SessionPool::global().acquire(
       key, AcquireLimits{}, [&](const SessionKey &k) { return create_session(*sw, k); });
   if (!acquired.session) {
-    post_error("failover failed", from + " failed (" + reason + ") and " + acquired.error, false);
+    post_error("failover failed",
+               from + " failed (" + reason + "; " + std::to_string(lost) + " frame(s) lost) and " +
+                   acquired.error,
+               false);
     return GST_FLOW_ERROR;
   }
   current_candidate_ = sw;
   install(std::move(acquired.session));
   if (!force_keyframe() || !encoder_has_caps(nullptr)) {
     post_error("failover failed",
-               from + " failed (" + reason + ") and " + sw->factory + " refused the input caps",
+               from + " failed (" + reason + "; " + std::to_string(lost) + " frame(s) lost) and " +
+                   sw->factory + " refused the input caps",
                false);
     return GST_FLOW_NOT_NEGOTIATED;
   }
@@ -511,21 +573,37 @@ GstFlowReturn EncoderSlot::failover(const std::string reason) {
   return GST_FLOW_OK;
 }
 
+bool EncoderSlot::take_pending_failure(std::string *reason) {
+  std::lock_guard<std::mutex> guard(lock_);
+  *reason = failure_reason_;
+  return failover_pending_;
+}
+
+void EncoderSlot::interrupt() {
+  interrupted_ = true;
+  SessionPool::global().wake_waiters();
+}
+
+void EncoderSlot::resume() {
+  interrupted_ = false;
+}
+
 GstFlowReturn EncoderSlot::chain(GstPad *pad, GstObject *parent, GstBuffer *buffer) {
+  if (!current_ && needs_session_) {
+    // The caps arrived while a flush interrupted the acquire: acquire now.
+    auto caps = MiniRef<GstEvent>::adopt(gst_pad_get_sticky_event(pad, GST_EVENT_CAPS, 0));
+    Start r = caps ? start_session(pad, parent, caps.get()) : Start::kFailed;
+    if (r != Start::kOk) {
+      gst_buffer_unref(buffer);
+      return r == Start::kInterrupted ? GST_FLOW_FLUSHING : GST_FLOW_NOT_NEGOTIATED;
+    }
+    needs_session_ = false;
+  }
   if (!current_)
     return gst_proxy_pad_chain_default(pad, parent, buffer);
-  bool pending;
-  {
-    std::lock_guard<std::mutex> guard(lock_);
-    pending = failover_pending_;
-  }
-  if (pending && can_failover()) {
-    std::string reason;
-    {
-      std::lock_guard<std::mutex> guard(lock_);
-      reason = failure_reason_.empty() ? "encoder error" : failure_reason_;
-    }
-    GstFlowReturn r = failover(reason);
+  std::string reason;
+  if (take_pending_failure(&reason) && can_failover()) {
+    GstFlowReturn r = failover(reason.empty() ? "encoder error" : reason);
     if (r != GST_FLOW_OK) {
       gst_buffer_unref(buffer);
       return r;
@@ -565,6 +643,7 @@ void EncoderSlot::reset_for_parking(GstElement *e, bool hardware) {
 }
 
 void EncoderSlot::release() {
+  needs_session_ = false;
   if (!current_)
     return;
   const bool hardware = current_candidate_ && current_candidate_->hardware();

@@ -41,6 +41,15 @@ class EncoderSlot {
   // NULL->READY: selects the candidates (probing once per process). False with a text telling
   // the user what to change.
   bool prepare(const SlotConfig &config, std::string *error);
+  // NULL->READY and READY->PAUSED: prepare() when the selection differs from the prepared one
+  // (or nothing was prepared), else only takes the new settings and limits.
+  bool configure(const SlotConfig &config, std::string *error);
+  // Ends a wait for a session (at max-sessions) or the opening of one on the streaming thread
+  // at once: called on FLUSH_START and by the bin before it deactivates its sink pad at
+  // PAUSED->READY (which waits for the streaming thread). Any thread.
+  void interrupt();
+  // READY->PAUSED: sessions may be acquired again.
+  void resume();
   // PAUSED->READY, after the sink ghost pad was deactivated: the session goes back to the pool.
   void release();
   // From the bin's dispose, while its pads still exist.
@@ -60,12 +69,18 @@ class EncoderSlot {
 
  private:
   bool handle_caps(GstPad *pad, GstObject *parent, GstEvent *event);
+  enum class Start { kOk, kFailed, kInterrupted };
+  // Acquires a session for the caps event `ev`, installs it and gives it the caps. kFailed
+  // posted an error; kInterrupted (flush or stop) posted nothing.
+  Start start_session(GstPad *pad, GstObject *parent, GstEvent *ev);
   std::string va_refusal(const Candidate &c);
   Created create_session(const Candidate &candidate, const SessionKey &key);
   void install(SessionPtr session);
   SessionPtr uninstall();
   bool force_keyframe();
   bool can_failover();
+  // Whether a child error awaits failover (and its text).
+  bool take_pending_failure(std::string *reason);
   // Leaves a session ready to park: PAUSED, no frames, no stream state.
   static void reset_for_parking(GstElement *element, bool hardware);
   // Parks the session just uninstalled, or destroys it when it cannot be parked safely.
@@ -93,12 +108,20 @@ class EncoderSlot {
   std::atomic<bool> has_encoder_{false};  // current_ != nullptr, readable from any thread
   const Candidate *current_candidate_ = nullptr;
   std::atomic<bool> installing_{false};
+  // Set by interrupt(), cleared by FLUSH_STOP and resume().
+  std::atomic<bool> interrupted_{false};
+  // A caps event was taken while interrupted: the next buffer acquires the session.
+  bool needs_session_ = false;
   std::string current_caps_key_;
   std::chrono::steady_clock::time_point acquired_at_;
 
   // Shared with the application and other threads.
   std::mutex lock_;
   GstElement *current_element_ = nullptr;  // borrowed; for message source checks
+  // Output of the current encoder is counted (and let through) only while this is set: it is
+  // cleared, and the lost frames computed, in one step before an encoder is unlinked, so a
+  // buffer the encoder still pushes afterwards is dropped and stays counted as lost.
+  bool counting_output_ = false;
   bool current_hardware_ = false;
   bool failover_pending_ = false;
   std::string failure_reason_;
