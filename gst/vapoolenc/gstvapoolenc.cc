@@ -232,7 +232,8 @@ static GstStructure *pool_stats_structure() {
       s.active, "reuse-rate", G_TYPE_DOUBLE, s.reuse_rate(), "cleanup-failures", G_TYPE_UINT64,
       static_cast<guint64>(s.cleanup_failures), "limit-waits", G_TYPE_UINT64,
       static_cast<guint64>(s.limit_waits), "fallbacks", G_TYPE_UINT64,
-      static_cast<guint64>(s.fallbacks), nullptr);
+      static_cast<guint64>(s.fallbacks), "interrupted", G_TYPE_UINT64,
+      static_cast<guint64>(s.interrupted), nullptr);
 }
 
 static void gst_va_pool_enc_get_property(GObject *object, guint prop_id, GValue *value,
@@ -318,29 +319,41 @@ static void gst_va_pool_enc_get_property(GObject *object, guint prop_id, GValue 
   }
 }
 
+// Takes the bin's current settings into its slot; on failure posts the error and returns false.
+static bool configure_slot(GstVaPoolEnc *self) {
+  vapoolenc::SlotConfig config;
+  {
+    steady::ObjectLock lock(self);
+    config = *self->config;
+  }
+  std::string error;
+  if (self->slot->configure(config, &error))
+    return true;
+  if (!vapoolenc::parse_codec(config.selection.codec))
+    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("%s", error.c_str()), (nullptr));
+  else
+    GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN, ("%s", error.c_str()), (nullptr));
+  return false;
+}
+
 static GstStateChangeReturn gst_va_pool_enc_change_state(GstElement *element,
                                                          GstStateChange transition) {
   GstVaPoolEnc *self = GST_VA_POOL_ENC(element);
   switch (transition) {
-    case GST_STATE_CHANGE_NULL_TO_READY: {
-      vapoolenc::SlotConfig config;
-      {
-        steady::ObjectLock lock(self);
-        config = *self->config;
-      }
-      std::string error;
-      if (!self->slot->prepare(config, &error)) {
-        if (!vapoolenc::parse_codec(config.selection.codec))
-          GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("%s", error.c_str()), (nullptr));
-        else
-          GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN, ("%s", error.c_str()), (nullptr));
+    case GST_STATE_CHANGE_NULL_TO_READY:
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      // Settings are read at both: a change made in READY takes effect when the bin starts
+      // (a changed selection is selected again, probing what was not probed yet).
+      if (!configure_slot(self))
         return GST_STATE_CHANGE_FAILURE;
-      }
+      self->slot->resume();
       break;
-    }
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      // Stop the stream into the encoder, then hand the session back to the pool before the
-      // bin would take its children (the encoder) to READY and lose the hardware context.
+      // Deactivating the sink pad waits for the streaming thread: end its wait for a session
+      // first. Then stop the stream into the encoder and hand the session back to the pool
+      // before the bin would take its children (the encoder) to READY and lose the hardware
+      // context.
+      self->slot->interrupt();
       gst_pad_set_active(self->sinkpad, FALSE);
       self->slot->release();
       break;
@@ -505,10 +518,12 @@ static void gst_va_pool_enc_class_init(GstVaPoolEncClass *klass) {
                           0, G_MAXUINT64, 0, ro));
   g_object_class_install_property(
       gobject_class, PROP_POOL_STATS,
-      g_param_spec_boxed("pool-stats", "Pool statistics",
-                         "Process-wide pool counters: created, reused, destroyed, parked, "
-                         "active, reuse-rate, cleanup-failures, limit-waits, fallbacks.",
-                         GST_TYPE_STRUCTURE, ro));
+      g_param_spec_boxed(
+          "pool-stats", "Pool statistics",
+          "Process-wide pool counters: created, reused, destroyed, parked, "
+          "active, reuse-rate, cleanup-failures, limit-waits, fallbacks, interrupted "
+          "(waits for a session ended by a flush or a state change).",
+          GST_TYPE_STRUCTURE, ro));
 
   /**
    * GstVaPoolEnc::drain-pool:

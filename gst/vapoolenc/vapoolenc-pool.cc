@@ -145,10 +145,12 @@ bool SessionPool::evict_oldest_locked(const std::string &group, const char *reas
   return false;
 }
 
-SessionPool::Acquired SessionPool::acquire(
-    const SessionKey &key, const AcquireLimits &limits, const Creator &create,
-    const std::function<void(const std::string &)> &on_wait) {
+SessionPool::Acquired SessionPool::acquire(const SessionKey &key, const AcquireLimits &limits,
+                                           const Creator &create,
+                                           const std::function<void(const std::string &)> &on_wait,
+                                           const std::atomic<bool> *interrupted) {
   Acquired result;
+  auto is_interrupted = [&] { return interrupted && interrupted->load(); };
   const std::string group = key.group();
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + limits.acquire_timeout;
@@ -185,6 +187,16 @@ SessionPool::Acquired SessionPool::acquire(
     }
     if (evict_oldest_locked(group, "evicted: room needed at max-sessions"))
       continue;  // its slot frees once it reached NULL (dying_ counts until then)
+    if (is_interrupted()) {
+      stats_.interrupted++;
+      result.outcome = Outcome::kInterrupted;
+      result.error = "interrupted (flushing) while waiting at max-sessions=" +
+                     std::to_string(limits.max_sessions) + " for " + group;
+      GST_INFO("INTERRUPTED key=%s after %.1f ms: %s", key.str().c_str(), ms_since(start),
+               result.error.c_str());
+      changed_.notify_all();
+      return result;
+    }
     if (!result.waited && dying_[group] == 0) {
       result.waited = true;
       stats_.limit_waits++;
@@ -242,6 +254,19 @@ SessionPool::Acquired SessionPool::acquire(
   }
   stats_.created++;
   result.session = std::make_unique<Session>(id, key, created.element, std::move(created.keep));
+  if (is_interrupted()) {
+    // The caller stopped while the encoder opened: it would only be torn down again.
+    live_[group]--;
+    stats_.active--;
+    stats_.interrupted++;
+    result.outcome = Outcome::kInterrupted;
+    result.error = "interrupted (flushing) while opening " + key.factory;
+    GST_INFO("CREATED key=%s session=#%" G_GUINT64_FORMAT " in %.1f ms, INTERRUPTED: destroyed",
+             key.str().c_str(), id, create_ms);
+    enqueue_destroy_locked(std::move(result.session), "interrupted while opening");
+    changed_.notify_all();
+    return result;
+  }
   result.outcome = Outcome::kNew;
   GST_INFO("CREATED key=%s session=#%" G_GUINT64_FORMAT " in %.1f ms", key.str().c_str(), id,
            create_ms);
@@ -356,6 +381,11 @@ GstClock *SessionPool::get_clock() {
 void SessionPool::set_cleanup_timeout(GstClockTime timeout) {
   std::lock_guard<std::mutex> guard(lock_);
   cleanup_timeout_ = timeout;
+}
+
+void SessionPool::wake_waiters() {
+  std::lock_guard<std::mutex> guard(lock_);
+  changed_.notify_all();
 }
 
 void SessionPool::count_fallback() {

@@ -11,6 +11,7 @@
 
 #include <gst/gst.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -73,6 +74,9 @@ using SessionPtr = std::unique_ptr<Session>;
 struct PoolStats {
   uint64_t created = 0, reused = 0, destroyed = 0, cleanup_failures = 0, limit_waits = 0,
            fallbacks = 0;
+  // Acquires that gave up waiting at max-sessions because their caller was interrupted (a
+  // flush or a state change of the bin).
+  uint64_t interrupted = 0;
   unsigned parked = 0, active = 0;
   double reuse_rate() const {
     return created + reused ? static_cast<double>(reused) / static_cast<double>(created + reused)
@@ -100,7 +104,9 @@ struct Created {
 class SessionPool {
  public:
   using Creator = std::function<Created(const SessionKey &)>;
-  enum class Outcome { kNew, kReused, kLimit, kFailed };
+  // kInterrupted: `interrupted` became true while waiting at max-sessions (or while creating:
+  // the new session was destroyed instead of returned).
+  enum class Outcome { kNew, kReused, kLimit, kFailed, kInterrupted };
   struct Acquired {
     SessionPtr session;
     Outcome outcome = Outcome::kFailed;
@@ -119,8 +125,14 @@ class SessionPool {
   // A parked session with this key, else a new one from `create`. At max-sessions, evicts a
   // parked session of the group with another key, else waits up to acquire_timeout.
   // `on_wait` (optional) is called, without the pool lock, when the acquire starts waiting.
+  // `interrupted` (optional) ends the wait at once when it becomes true and wake_waiters() is
+  // called: the acquire returns kInterrupted. It is read under the pool lock, so setting it
+  // and then calling wake_waiters() cannot be missed.
   Acquired acquire(const SessionKey &key, const AcquireLimits &limits, const Creator &create,
-                   const std::function<void(const std::string &)> &on_wait = nullptr);
+                   const std::function<void(const std::string &)> &on_wait = nullptr,
+                   const std::atomic<bool> *interrupted = nullptr);
+  // Wakes every acquire waiting at max-sessions to look at its `interrupted` flag again.
+  void wake_waiters();
   // Parks a session its user is done with (caller has flushed it and left it in PAUSED
   // outside any pipeline), or destroys it when max-idle is 0.
   void release(SessionPtr session, const ParkLimits &limits);

@@ -135,7 +135,9 @@ EncodeTestResult run_encode_test(const std::string &factory, const std::string &
   return result;
 }
 
-ProbeCache::ProbeCache(std::unique_ptr<VaBackend> backend) : backend_(std::move(backend)) {
+ProbeCache::ProbeCache(std::unique_ptr<VaBackend> backend, EncodeTestFn encode_test)
+    : backend_(std::move(backend)),
+      encode_test_fn_(encode_test ? std::move(encode_test) : EncodeTestFn(run_encode_test)) {
   ensure_debug();
 }
 
@@ -145,43 +147,42 @@ ProbeCache &ProbeCache::global() {
 }
 
 std::vector<std::string> ProbeCache::render_nodes() {
-  std::lock_guard<std::mutex> guard(lock_);
-  if (!nodes_) {
-    nodes_ = backend_->render_nodes();
-    counts_.enumerations++;
-    GST_INFO("%zu render node(s) found", nodes_->size());
-  }
-  return *nodes_;
+  return nodes_.get(0, [this] {
+    std::vector<std::string> nodes = backend_->render_nodes();
+    {
+      std::lock_guard<std::mutex> guard(counts_lock_);
+      counts_.enumerations++;
+    }
+    GST_INFO("%zu render node(s) found", nodes.size());
+    return nodes;
+  });
 }
 
 NodeInfo ProbeCache::node(const std::string &path) {
-  std::lock_guard<std::mutex> guard(lock_);
-  auto it = node_info_.find(path);
-  if (it == node_info_.end()) {
-    it = node_info_.emplace(path, backend_->query_node(path)).first;
-    counts_.node_queries++;
-    GST_INFO("render node %s: %s%s", path.c_str(),
-             it->second.opened ? "driver " : it->second.error.c_str(), it->second.driver.c_str());
-  }
-  return it->second;
+  return node_info_.get(path, [&] {
+    NodeInfo info = backend_->query_node(path);
+    {
+      std::lock_guard<std::mutex> guard(counts_lock_);
+      counts_.node_queries++;
+    }
+    GST_INFO("render node %s: %s%s", path.c_str(), info.opened ? "driver " : info.error.c_str(),
+             info.driver.c_str());
+    return info;
+  });
 }
 
 EncodeTestResult ProbeCache::encode_test(const std::string &factory, const std::string &node,
                                          EncoderKind kind) {
-  std::lock_guard<std::mutex> guard(lock_);
-  auto key = std::make_pair(factory, node);
-  auto it = encode_.find(key);
-  if (it == encode_.end()) {
-    it = encode_.emplace(key, run_encode_test(factory, node, kind)).first;
+  return encode_.get(std::make_pair(factory, node), [&] {
+    EncodeTestResult r = encode_test_fn_(factory, node, kind);
+    std::lock_guard<std::mutex> guard(counts_lock_);
     counts_.encode_tests++;
-  }
-  return it->second;
+    return r;
+  });
 }
 
 std::string ProbeCache::va_device_path(const std::string &factory) {
-  std::lock_guard<std::mutex> guard(lock_);
-  auto it = device_paths_.find(factory);
-  if (it == device_paths_.end()) {
+  return device_paths_.get(factory, [&] {
     std::string path;
     if (GstElement *e = gst_element_factory_make(factory.c_str(), nullptr)) {
       gst_object_ref_sink(e);
@@ -194,14 +195,14 @@ std::string ProbeCache::va_device_path(const std::string &factory) {
       }
       gst_object_unref(e);
     }
-    it = device_paths_.emplace(factory, path).first;
+    std::lock_guard<std::mutex> guard(counts_lock_);
     counts_.device_paths++;
-  }
-  return it->second;
+    return path;
+  });
 }
 
 ProbeCache::Counts ProbeCache::counts() {
-  std::lock_guard<std::mutex> guard(lock_);
+  std::lock_guard<std::mutex> guard(counts_lock_);
   return counts_;
 }
 

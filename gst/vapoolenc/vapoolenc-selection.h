@@ -26,6 +26,12 @@ struct SelectionRequest {
   std::string software_factory;    // override, "" for the built-in order
   std::string render_node;         // "" for the first usable one
   ProbeMode probe = ProbeMode::kEncode;
+
+  bool operator==(const SelectionRequest &o) const {
+    return device == o.device && codec == o.codec && hardware_factories == o.hardware_factories &&
+           software_factory == o.software_factory && render_node == o.render_node &&
+           probe == o.probe;
+  }
 };
 
 struct Selection {

@@ -17,6 +17,10 @@ struct Settings {
 
   // Stable text used in pool keys, e.g. "bitrate=2000,key-int-max=60,low-latency=1".
   std::string key() const;
+  bool operator==(const Settings &o) const {
+    return bitrate_kbps == o.bitrate_kbps && key_int_max == o.key_int_max &&
+           low_latency == o.low_latency;
+  }
 };
 
 // How one encoder family receives the common settings.

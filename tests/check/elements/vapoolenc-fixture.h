@@ -34,7 +34,7 @@ using namespace vapoolenc;
   } while (0)
 
 // "fd -> target" of every open descriptor, for failure messages.
-static std::string fd_list() {
+static inline std::string fd_list() {
   std::string out;
   DIR *d = opendir("/proc/self/fd");
   while (struct dirent *e = readdir(d)) {
@@ -49,7 +49,7 @@ static std::string fd_list() {
   return out;
 }
 
-static int fd_count() {
+static inline int fd_count() {
   int n = 0;
   DIR *d = opendir("/proc/self/fd");
   if (!d)
@@ -61,13 +61,13 @@ static int fd_count() {
 }
 
 // A fakehwenc instance used to set the process-wide simulated hardware properties.
-static GstElement *fake_hw() {
+static inline GstElement *fake_hw() {
   GstElement *e = gst_element_factory_make("fakehwenc", nullptr);
   fail_unless(e != nullptr, "fakehwenc test plugin not found");
   return GST_ELEMENT(gst_object_ref_sink(e));
 }
 
-static guint fake_live() {
+static inline guint fake_live() {
   GstElement *e = fake_hw();
   guint live = 0;
   g_object_get(e, "live-sessions", &live, nullptr);
@@ -75,7 +75,7 @@ static guint fake_live() {
   return live;
 }
 
-static guint64 fake_created() {
+static inline guint64 fake_created() {
   GstElement *e = fake_hw();
   guint64 n = 0;
   g_object_get(e, "sessions-created", &n, nullptr);
@@ -83,7 +83,7 @@ static guint64 fake_created() {
   return n;
 }
 
-static GstElement *launch(const std::string &desc) {
+static inline GstElement *launch(const std::string &desc) {
   GError *err = nullptr;
   GstElement *p = gst_parse_launch(desc.c_str(), &err);
   fail_unless(p != nullptr && err == nullptr, "cannot build '%s': %s", desc.c_str(),
@@ -91,7 +91,7 @@ static GstElement *launch(const std::string &desc) {
   return GST_ELEMENT(gst_object_ref_sink(p));
 }
 
-static GstElement *child(GstElement *pipeline, const char *name) {
+static inline GstElement *child(GstElement *pipeline, const char *name) {
   GstElement *e = gst_bin_get_by_name(GST_BIN(pipeline), name);
   fail_unless(e != nullptr, "no element %s", name);
   return e;
@@ -103,19 +103,19 @@ struct Tap {
   std::atomic<int> decoded{0};
 };
 
-static GstPadProbeReturn tap_encoded(GstPad *, GstPadProbeInfo *info, gpointer data) {
+static inline GstPadProbeReturn tap_encoded(GstPad *, GstPadProbeInfo *info, gpointer data) {
   auto *tap = static_cast<Tap *>(data);
   GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER(info);
   tap->keyframes.push_back(!GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT));
   return GST_PAD_PROBE_OK;
 }
 
-static void on_handoff(GstElement *, GstBuffer *, GstPad *, gpointer data) {
+static inline void on_handoff(GstElement *, GstBuffer *, GstPad *, gpointer data) {
   static_cast<Tap *>(data)->decoded++;
 }
 
 // Taps the src pad of element `enc` and the handoffs of fakesink `out`.
-static void attach_tap(GstElement *pipeline, Tap *tap, const char *enc = "enc") {
+static inline void attach_tap(GstElement *pipeline, Tap *tap, const char *enc = "enc") {
   GstElement *e = child(pipeline, enc);
   GstPad *pad = gst_element_get_static_pad(e, "src");
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, tap_encoded, tap, nullptr);
@@ -129,8 +129,8 @@ static void attach_tap(GstElement *pipeline, Tap *tap, const char *enc = "enc") 
 }
 
 // Runs to EOS or ERROR; returns the error text ("" on EOS). Collects element messages.
-static std::string run(GstElement *pipeline, std::vector<GstStructure *> *elements = nullptr,
-                       std::vector<std::string> *warnings = nullptr) {
+static inline std::string run(GstElement *pipeline, std::vector<GstStructure *> *elements = nullptr,
+                              std::vector<std::string> *warnings = nullptr) {
   GstBus *bus = gst_element_get_bus(pipeline);
   std::string error;
   if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
@@ -175,7 +175,7 @@ static std::string run(GstElement *pipeline, std::vector<GstStructure *> *elemen
   return error;
 }
 
-static std::string get_str(GstElement *pipeline, const char *name, const char *prop) {
+static inline std::string get_str(GstElement *pipeline, const char *name, const char *prop) {
   GstElement *e = child(pipeline, name);
   gchar *v = nullptr;
   g_object_get(e, prop, &v, nullptr);
@@ -186,7 +186,7 @@ static std::string get_str(GstElement *pipeline, const char *name, const char *p
 }
 
 template <typename T>
-static T get_prop(GstElement *pipeline, const char *name, const char *prop) {
+static inline T get_prop(GstElement *pipeline, const char *name, const char *prop) {
   GstElement *e = child(pipeline, name);
   T v{};
   g_object_get(e, prop, &v, nullptr);
@@ -194,7 +194,7 @@ static T get_prop(GstElement *pipeline, const char *name, const char *prop) {
   return v;
 }
 
-static guint64 stat_u64(GstElement *pipeline, const char *field) {
+static inline guint64 stat_u64(GstElement *pipeline, const char *field) {
   GstElement *e = child(pipeline, "enc");
   GstStructure *s = nullptr;
   g_object_get(e, "pool-stats", &s, nullptr);
@@ -209,16 +209,16 @@ static guint64 stat_u64(GstElement *pipeline, const char *field) {
   return v;
 }
 
-static const char *kRaw = "video/x-raw,format=I420,width=160,height=120,framerate=30/1";
+static const char *const kRaw = "video/x-raw,format=I420,width=160,height=120,framerate=30/1";
 
-static std::string h264_pipeline(int frames, const std::string &enc_props,
-                                 const char *caps = kRaw) {
+static inline std::string h264_pipeline(int frames, const std::string &enc_props,
+                                        const char *caps = kRaw) {
   return "videotestsrc num-buffers=" + std::to_string(frames) + " ! " + caps +
          " ! vapoolenc name=enc " + enc_props +
          " ! h264parse ! avdec_h264 output-corrupt=false ! fakesink name=out sync=false";
 }
 
-static void require(const char *factory) {
+static inline void require(const char *factory) {
   fail_unless(steady_have_factory(factory), "%s is required by this test", factory);
 }
 

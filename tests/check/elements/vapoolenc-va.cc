@@ -505,10 +505,10 @@ void failover(const char *factory, bool hw_pushes_all_good_frames) {
   const guint kFrames = 30;
   GstElement *p = launch("videotestsrc name=src num-buffers=" + std::to_string(kFrames) + " ! " +
                          kCaps + " ! vapoolenc name=enc " + props +
-                         " ! h264parse ! avdec_h264 name=dec ! fakesink sync=false");
+                         " ! h264parse name=parse ! avdec_h264 name=dec ! fakesink sync=false");
   Timestamps in, out, decoded;
   in.attach(p, "src", "src");
-  out.attach(p, "enc", "src");
+  out.attach(p, "parse", "sink");  // what really left the bin
   decoded.attach(p, "dec", "src");
   GstBus *bus = gst_element_get_bus(p);
   gst_element_set_state(p, GST_STATE_PLAYING);
@@ -577,14 +577,34 @@ void failover(const char *factory, bool hw_pushes_all_good_frames) {
     missing.erase(it);
   }
   fail_unless_equals_uint64(missing.size(), f_lost);
-  // The hardware encoded 5 frames and failed on the 6th; what it pushed of them depends on the
-  // element (see docs/testing-va.md): vah264enc all 5, vaapih264enc between 1 and 5.
-  fail_unless(f_lost >= 1 && f_lost <= 5, "%llu lost", static_cast<unsigned long long>(f_lost));
-  if (hw_pushes_all_good_frames)
-    fail_unless_equals_uint64(f_lost, 1);
+  // What the hardware took: the driver saw 5 frames encoded and the 6th fail, so the encoder
+  // was handed the first 6 input frames (the 7th went to x264enc). Of the 5 it encoded it
+  // pushed the first `pushed` (in order) before the bin unlinked it; the coded frames still
+  // queued in it went down with it. So the loss follows from what it had queued:
+  // lost = 6 - pushed, and the lost frames are exactly input frames pushed..5.
+  // vah264enc pushes every good frame before it reports the failure (pushed = 5, lost = 1);
+  // vaapih264enc's output thread may not have pushed any of them yet (0 <= pushed <= 5).
   const vasim_counts c = counts.now();
   fail_unless_equals_int(c.frames_encoded, 5);
   fail_unless_equals_int(c.frames_failed, 1);
+  const guint hw_in = c.frames_encoded + c.frames_failed;
+  std::vector<GstClockTime> sorted_in(in.pts.begin(), in.pts.end());
+  std::sort(sorted_in.begin(), sorted_in.end());
+  guint pushed = 0;  // output frames among the hardware's inputs
+  for (GstClockTime t : out.pts)
+    pushed += t + GST_MSECOND < sorted_in[hw_in] ? 1 : 0;
+  g_print("VAPOOLENC-VA failover %s: hardware took %u, pushed %u, lost %llu\n", factory, hw_in,
+          pushed, static_cast<unsigned long long>(f_lost));
+  fail_unless_equals_uint64(f_lost, hw_in - pushed);
+  guint k = pushed;
+  for (GstClockTime t : missing) {  // ascending: exactly input frames pushed..hw_in-1
+    fail_unless(k < hw_in, "a frame after the hardware's was lost");
+    fail_unless(t == sorted_in[k], "lost frame %u is not input frame %u", k, k);
+    k++;
+  }
+  fail_unless_equals_int(k, hw_in);
+  if (hw_pushes_all_good_frames)
+    fail_unless_equals_uint64(f_lost, 1);
   stop(p);
   // The failed hardware session was destroyed, not parked; the software one is parked.
   const PoolStats st = pool_stats();

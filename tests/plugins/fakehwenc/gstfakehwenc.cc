@@ -44,6 +44,7 @@ std::atomic<guint> g_budget{0};  // 0: unlimited
 std::atomic<guint> g_creation_delay_ms{0};
 std::atomic<bool> g_fail_open{false};
 std::atomic<guint> g_fail_after{0};  // 0: never
+std::atomic<bool> g_fail_async{false};
 std::atomic<bool> g_fail_close{false};
 std::atomic<guint> g_live{0};
 std::atomic<guint64> g_created{0};
@@ -78,6 +79,7 @@ enum {
   PROP_CREATION_DELAY,
   PROP_FAIL_OPEN,
   PROP_FAIL_AFTER,
+  PROP_FAIL_ASYNC,
   PROP_FAIL_CLOSE,
   PROP_LIVE_SESSIONS,
   PROP_SESSIONS_CREATED,
@@ -149,7 +151,8 @@ static GstFlowReturn sink_chain(GstPad *pad, GstObject *parent, GstBuffer *buffe
     GST_ELEMENT_ERROR(self, STREAM, ENCODE,
                       ("fakehwenc: simulated hardware failure after %u frames", fail_after),
                       (nullptr));
-    return GST_FLOW_ERROR;
+    // fail-async: the error is only posted, as by an encoder whose output thread finds it.
+    return g_fail_async ? GST_FLOW_OK : GST_FLOW_ERROR;
   }
   self->frames++;
   return gst_proxy_pad_chain_default(pad, parent, buffer);
@@ -230,6 +233,9 @@ static void set_property(GObject *object, guint prop_id, const GValue *value, GP
     case PROP_FAIL_AFTER:
       g_fail_after = g_value_get_uint(value);
       break;
+    case PROP_FAIL_ASYNC:
+      g_fail_async = g_value_get_boolean(value);
+      break;
     case PROP_FAIL_CLOSE:
       g_fail_close = g_value_get_boolean(value);
       break;
@@ -262,6 +268,9 @@ static void get_property(GObject *object, guint prop_id, GValue *value, GParamSp
       break;
     case PROP_FAIL_AFTER:
       g_value_set_uint(value, g_fail_after);
+      break;
+    case PROP_FAIL_ASYNC:
+      g_value_set_boolean(value, g_fail_async);
       break;
     case PROP_FAIL_CLOSE:
       g_value_set_boolean(value, g_fail_close);
@@ -329,6 +338,12 @@ static void gst_fake_hw_enc_class_init(GstFakeHwEncClass *klass) {
                         "Process-wide: each session fails on the frame after this many (0: "
                         "never).",
                         0, G_MAXINT, 0, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_FAIL_ASYNC,
+      g_param_spec_boolean("fail-async", "Fail asynchronously",
+                           "Process-wide: a fail-after failure drops the frame and posts the "
+                           "error, but the chain returns OK (the error comes only as a message).",
+                           FALSE, rw));
   g_object_class_install_property(
       gobject_class, PROP_FAIL_CLOSE,
       g_param_spec_boolean("fail-close", "Fail close",
