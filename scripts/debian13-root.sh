@@ -36,6 +36,9 @@ packages() {
 
 root_path() {
   local hash
+  # (An older scripts/deps.sh has no --list: it would print nothing.)
+  packages | grep -q '^libgstreamer1.0-dev$' ||
+    cannot "scripts/deps.sh --list $suite printed no package list (scripts/deps.sh too old?)"
   hash=$( (
     echo "layout $layout suite $suite mirror $mirror"
     packages

@@ -5,6 +5,7 @@
 #include <gst/check/gsttestclock.h>
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <atomic>
 #include <random>
 #include <thread>
