@@ -34,16 +34,16 @@ packages() {
   STEADY_VAAPI=no "$src/scripts/deps.sh" --list "$suite"
 }
 
-root_path() {
-  local hash
+# Sets $root to where the root for today's package list lives.
+set_root_path() {
+  local list hash
+  list=$(packages) || cannot "scripts/deps.sh --list $suite failed"
   # (An older scripts/deps.sh has no --list: it would print nothing.)
-  packages | grep -q '^libgstreamer1.0-dev$' ||
+  grep -qx 'libgstreamer1.0-dev' <<<"$list" ||
     cannot "scripts/deps.sh --list $suite printed no package list (scripts/deps.sh too old?)"
-  hash=$( (
-    echo "layout $layout suite $suite mirror $mirror"
-    packages
-  ) | sha256sum | cut -c1-12)
-  echo "$cache/debian13-$hash"
+  hash=$(printf 'layout %s suite %s mirror %s\n%s\n' "$layout" "$suite" "$mirror" "$list" |
+    sha256sum | cut -c1-12)
+  root=$cache/debian13-$hash
 }
 
 # Runs "$@" in a private mount namespace with the system mounts of root $1 in place.
@@ -65,8 +65,8 @@ in_root() {
 }
 
 make_root() {
-  local root=$1
   local partial=$root.partial
+  case "$root" in /?*/debian13-????????????) ;; *) cannot "bad root path '$root'" ;; esac
   [ "$(id -u)" -eq 0 ] || cannot "needs root (debootstrap, chroot, mounts); run as root"
   command -v unshare >/dev/null || cannot "unshare (util-linux) is missing"
   if ! command -v debootstrap >/dev/null; then
@@ -95,37 +95,39 @@ make_root() {
   echo "debian13-root: ready: $root" >&2
 }
 
+# Makes the root unless it exists.
 ensure() {
-  local root
-  root=$(root_path)
   if [ ! -f "$root/etc/gst-steady-packages" ]; then
     [ "$(id -u)" -eq 0 ] || cannot "needs root (debootstrap, chroot, mounts); run as root"
     mkdir -p "$cache" || cannot "cannot create $cache"
     # One maker at a time; a second caller waits and then finds the root made.
     exec 9>"$cache/.debian13.lock"
     flock 9
-    [ -f "$root/etc/gst-steady-packages" ] || make_root "$root"
+    [ -f "$root/etc/gst-steady-packages" ] || make_root
     exec 9>&-
   fi
-  echo "$root"
 }
 
 cmd=${1:-}
 [ $# -gt 0 ] && shift
+root=
+set_root_path
 case "$cmd" in
-  path) root_path ;;
-  ensure) ensure ;;
+  path) echo "$root" ;;
+  ensure)
+    ensure
+    echo "$root"
+    ;;
   run)
     [ $# -gt 0 ] || {
       echo "usage: $0 run CMD..." >&2
       exit 2
     }
-    root=$(ensure)
-    [ "$(id -u)" -eq 0 ] || cannot "needs root to enter it"
+    ensure
     in_root "$root" bash -c "cd /src && $*"
     ;;
   shell)
-    root=$(ensure)
+    ensure
     in_root "$root" bash -c 'cd /src && exec bash -i'
     ;;
   *)
