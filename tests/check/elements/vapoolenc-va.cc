@@ -281,8 +281,9 @@ void sessions_pool_vs_plain(const char *device) {
   // With one session held at a time, the pool's surfaces peak at what one session holds: the
   // plain run's peak (one session at a time, each on its own), which varies by one with timing
   // for vaapih264enc.
-  // No reused session raises the peak: surfaces do not accumulate in the pool.
-  if (!real_va())
+  // No reused vah264enc session raises the peak: surfaces do not accumulate in the pool.
+  // (vaapih264enc's peak varies by one or two with timing.)
+  if (!real_va() && std::strcmp(device, "va") == 0)
     fail_unless_equals_int(pool.driver.peak_surfaces, pool.peak_surfaces_first);
 #if GST_CHECK_VERSION(1, 24, 0)
   // 1.24+ va encoders (seen with vah264enc 1.26.2, never with 1.22): in the pool's first
