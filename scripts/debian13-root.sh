@@ -11,9 +11,10 @@
 #
 # The root lives under ${STEADY_CACHE:-/var/cache/gst-steady}/debian13-<hash of the package
 # list>, is reused while the list is unchanged and made afresh when it changes (debootstrap +
-# apt; 24 minutes measured here under a load of about 20 from other jobs). /proc, /dev (with /dev/pts, /dev/shm), /sys and the source tree are mounted in a
-# private mount namespace of the command (unshare), so they disappear with it, on failure too,
-# and are never visible to other processes. Exit status 77 means the root could not be made
+# apt; 24 minutes measured here under a load of about 20 from other jobs). /proc, /dev (with
+# /dev/pts, /dev/shm), /sys and the source tree are mounted in a private mount namespace of the
+# command (unshare), so they disappear with it, on failure too, and are never visible to other
+# processes. Exit status 77 means the root could not be made
 # (not root, no debootstrap, no archive): callers report that as skipped, with the reason
 # printed on the line starting "debian13-root: cannot".
 set -euo pipefail
