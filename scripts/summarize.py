@@ -4,8 +4,10 @@
 Counts individual gst-check test cases where a test binary is a Check suite (its
 'Checks: N, Failures: F, Errors: E' line), a whole meson test otherwise. A Check test
 that printed 'STEADY-SKIP:' counts as skipped. A meson test that crashed or timed out
-before Check could print its totals counts as one failure. Usage:
-  summarize.py LABEL=BUILD_DIR/meson-logs/testlog.json ... [--failed-build LABEL ...]
+before Check could print its totals counts as one failure. Each
+--leg NAME starts a group (one release) whose total is printed above its parts. Usage:
+  summarize.py [--leg NAME] LABEL=BUILD_DIR/meson-logs/testlog.json ...
+               [--failed-build LABEL] [--skipped LABEL REASON] [--leg NAME ...]
 """
 import json
 import re
@@ -43,22 +45,47 @@ def summarize(path):
 
 
 def main(argv):
-    passed = failed = skipped = 0
+    total = [0, 0, 0]  # passed, failed, skipped
+    legs = []  # [name, [passed, failed, skipped], [lines]]
+
+    def leg():
+        if not legs:
+            legs.append(["", [0, 0, 0], []])
+        return legs[-1]
+
+    def count(line, p, f, s):
+        current = leg()
+        current[2].append(line)
+        for i, n in enumerate((p, f, s)):
+            current[1][i] += n
+            total[i] += n
+
     args = iter(argv)
     for arg in args:
+        if arg == "--leg":
+            legs.append([next(args), [0, 0, 0], []])
+            continue
         if arg == "--failed-build":
             label = next(args)
-            print(f"{label}: build failed (counted as 1 failure)")
-            failed += 1
+            count(f"{label}: build failed (counted as 1 failure)", 0, 1, 0)
+            continue
+        if arg == "--skipped":
+            label, reason = next(args), next(args)
+            count(f"{label}: skipped: {reason} (counted as 1 skipped)", 0, 0, 1)
             continue
         label, path = arg.split("=", 1)
         try:
             p, f, s = summarize(path)
         except FileNotFoundError:
-            print(f"{label}: no test log at {path} (counted as 1 failure)")
-            p, f, s = 0, 1, 0
-        print(f"{label}: {p} passed, {f} failed, {s} skipped")
-        passed, failed, skipped = passed + p, failed + f, skipped + s
+            count(f"{label}: no test log at {path} (counted as 1 failure)", 0, 1, 0)
+            continue
+        count(f"{label}: {p} passed, {f} failed, {s} skipped", p, f, s)
+    for name, (p, f, s), lines in legs:
+        if name:
+            print(f"{name}: {p} passed, {f} failed, {s} skipped")
+        for line in lines:
+            print(("  " if name else "") + line)
+    passed, failed, skipped = total
     line = f"{passed} passed, {failed} failed"
     if skipped:
         line += f", {skipped} skipped"

@@ -124,6 +124,10 @@ std::string thread_group(const std::string &comm) {
   return out.empty() ? std::string("(unnamed)") : out;
 }
 
+bool glib_helper_thread(const std::string &group) {
+  return group == "pool-spawner" || group == "gmain" || group == "gdbus";
+}
+
 bool parse_drm_fdinfo(const std::string &text, DrmClient &out) {
   out = DrmClient();
   bool have_driver = false;

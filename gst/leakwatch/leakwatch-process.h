@@ -48,6 +48,11 @@ FdClass classify_fd(const std::string &target, bool have_stat, mode_t mode, dev_
 // count as queue#:src; an empty name becomes "(unnamed)".
 std::string thread_group(const std::string &comm);
 
+// GLib's own helper threads, at most one of each per process: the thread-pool spawner
+// (`pool-spawner`, GLib 2.76+, so Debian 13 but not 12), the GIO worker (`gmain`) and the
+// D-Bus worker (`gdbus`). The first one appearing is GLib starting its helper, not growth.
+bool glib_helper_thread(const std::string &group);
+
 // One DRM client as described by /proc/self/fdinfo/N (kernel drm-usage-stats keys).
 struct DrmClient {
   std::string driver;     // drm-driver

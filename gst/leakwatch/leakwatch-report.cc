@@ -221,8 +221,9 @@ std::string format_summary(const ReportData &d) {
     th[t.first].first = t.second;
   for (const auto &t : d.last.threads)
     th[t.first].second = t.second;
+  // A GLib helper's one instance is GLib starting it, not growth; a second one is growth.
   for (const auto &t : th)
-    if (t.second.second > t.second.first)
+    if (t.second.second > std::max<int64_t>(t.second.first, glib_helper_thread(t.first) ? 1 : 0))
       grew += std::string(grew.empty() ? "" : ", ") + t.first + " " +
               std::to_string(t.second.first) + " -> " + std::to_string(t.second.second);
   o << "leakwatch: threads: " << d.last.threads_total << " ("

@@ -30,7 +30,7 @@ struct FirstBuffer {
 GstPadProbeReturn on_encoded(GstPad *, GstPadProbeInfo *info, gpointer data) {
   auto *first = static_cast<FirstBuffer *>(data);
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
-  if (!first->seen && buf && !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_HEADER)) {
+  if (!first->seen && buf && carries_picture(buf)) {
     first->seen = true;
     first->keyframe = !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
   }

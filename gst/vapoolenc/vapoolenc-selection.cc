@@ -117,6 +117,22 @@ bool resolve_node(Candidate &c, Codec codec, const SelectionRequest &req, Availa
   return true;
 }
 
+// The built-in gstreamer-vaapi encoders for a codec.
+std::vector<std::string> vaapi_factories(Codec codec) {
+  std::vector<std::string> out;
+  for (const auto &f : hardware_order(codec))
+    if (classify_factory(f, false) == EncoderKind::kVaapi)
+      out.push_back(f);
+  return out;
+}
+
+bool vaapi_installed(Codec codec, Availability &sys) {
+  for (const auto &f : vaapi_factories(codec))
+    if (sys.factory_exists(f))
+      return true;
+  return false;
+}
+
 }  // namespace
 
 Selection select_candidates(const SelectionRequest &req, Availability &sys) {
@@ -216,6 +232,18 @@ Selection select_candidates(const SelectionRequest &req, Availability &sys) {
                join(sel.rejected, "; ") +
                "). Install a software encoder or set software-factory/hardware-factories";
         break;
+      case Device::kVaapi:
+        if (req.hardware_factories.empty() && !vaapi_factories(*codec).empty() &&
+            !vaapi_installed(*codec, sys)) {
+          // gstreamer-vaapi is optional: rank NONE in 1.26, removed upstream in 1.28.
+          what = "device=vaapi: the gstreamer-vaapi elements are not installed (no " +
+                 join(vaapi_factories(*codec), ", ") +
+                 "; gstreamer-vaapi registers them only where it opens a VA device): install "
+                 "gstreamer-vaapi (Debian: gstreamer1.0-vaapi), or use device=va "
+                 "for the va plugin's encoders or device=auto to fall back to software";
+          break;
+        }
+        [[fallthrough]];
       default:
         what = "device=" + std::string(device_name(req.device)) + ": no usable " +
                codec_name(*codec) + " encoder (" +

@@ -49,4 +49,12 @@ struct Assignment {
 std::vector<Assignment> apply_settings(GstElement *element, const std::string &factory,
                                        const Settings &settings);
 
+// True when an encoder's output buffer carries a coded picture, false for a header-only buffer
+// (stream headers, which have no timestamp). The va encoders of GStreamer 1.24+ also flag the
+// access unit that carries SPS/PPS with the picture as HEADER (seen with vah264enc 1.26.2;
+// 1.22 does not): it has a timestamp, so it counts as a picture.
+inline bool carries_picture(GstBuffer *buf) {
+  return !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_HEADER) || GST_BUFFER_PTS_IS_VALID(buf);
+}
+
 }  // namespace vapoolenc

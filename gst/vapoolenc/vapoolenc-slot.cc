@@ -47,7 +47,7 @@ GstPadProbeReturn EncoderSlot::on_output(GstPad *, GstPadProbeInfo *info, gpoint
   if (GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info)) {
     if (GST_IS_BUFFER(buf)) {
       first = buf;
-      n = GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_HEADER) ? 0 : 1;
+      n = carries_picture(buf) ? 1 : 0;
     }
   }
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
@@ -56,7 +56,7 @@ GstPadProbeReturn EncoderSlot::on_output(GstPad *, GstPadProbeInfo *info, gpoint
     for (guint i = 0; i < gst_buffer_list_length(list); i++) {
       GstBuffer *b = gst_buffer_list_get(list, i);
       first = first ? first : b;
-      n += GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_HEADER) ? 0 : 1;
+      n += carries_picture(b) ? 1 : 0;
     }
   }
   if (!self->policy_.count_output(n))

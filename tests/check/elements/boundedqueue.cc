@@ -162,13 +162,18 @@ class SrcBlocker {
 // a test can expect one under G_DEBUG=fatal-warnings.
 class ExpectWarning {
  public:
+  // GLib 2.84 (Debian 13) reports an invalid property value as a critical, 2.74 as a warning.
   ExpectWarning(const char *domain, const char *pattern) {
-    filter_ = gst_check_add_log_filter(
-        domain, G_LOG_LEVEL_WARNING,
-        g_regex_new(pattern, G_REGEX_DOTALL, static_cast<GRegexMatchFlags>(0), nullptr), on_log,
-        this, nullptr);
+    for (GLogLevelFlags level : {G_LOG_LEVEL_WARNING, G_LOG_LEVEL_CRITICAL})
+      filters_.push_back(gst_check_add_log_filter(
+          domain, level,
+          g_regex_new(pattern, G_REGEX_DOTALL, static_cast<GRegexMatchFlags>(0), nullptr), on_log,
+          this, nullptr));
   }
-  ~ExpectWarning() { gst_check_remove_log_filter(filter_); }
+  ~ExpectWarning() {
+    for (GstCheckLogFilter *f : filters_)
+      gst_check_remove_log_filter(f);
+  }
   int count() const { return count_.load(); }
 
  private:
@@ -176,7 +181,7 @@ class ExpectWarning {
     ++static_cast<ExpectWarning *>(data)->count_;
     return TRUE;  // expected: do not print, do not abort
   }
-  GstCheckLogFilter *filter_;
+  std::vector<GstCheckLogFilter *> filters_;
   std::atomic<int> count_{0};
 };
 

