@@ -5,7 +5,10 @@
 
 #include <sys/wait.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <string>
 
 // Check has no notion of a skipped test: a test that needs something absent (hardware, an
@@ -59,4 +62,29 @@ static inline SteadyChild steady_run_child(const gchar *const *argv, gchar **env
   g_free(out);
   g_free(err);
   return child;
+}
+
+// Drops the caller's reference to @object and waits (up to 10 s) until the object is fully
+// finalized. A bin's last reference can be held for a moment by GStreamer's own threads (the
+// thread that completes an ASYNC state change), so what the pipeline owned (its bus's poll
+// descriptors, its lifecycle "DESTROYED" line) may go away only after gst_object_unref returns.
+static inline void steady_unref_and_wait_finalized(gpointer object) {
+  struct Gone {
+    std::mutex lock;
+    std::condition_variable cond;
+    bool done = false;
+  } gone;
+  // Data set on the object is freed at the very end of GObject's finalize, after GstObject's
+  // own finalize (and the tracers' object-destroyed hook); a weak ref fires before both.
+  static GQuark quark = g_quark_from_static_string("steady-wait-finalized");
+  g_object_set_qdata_full(G_OBJECT(object), quark, &gone, [](gpointer data) {
+    Gone *g = static_cast<Gone *>(data);
+    std::lock_guard<std::mutex> hold(g->lock);
+    g->done = true;
+    g->cond.notify_all();
+  });
+  gst_object_unref(object);
+  std::unique_lock<std::mutex> hold(gone.lock);
+  bool done = gone.cond.wait_for(hold, std::chrono::seconds(10), [&] { return gone.done; });
+  fail_unless(done, "object not finalized within 10 s of its last unref");
 }

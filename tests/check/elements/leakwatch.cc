@@ -125,7 +125,7 @@ void run_session(const char *name) {
   gst_message_unref(msg);
   gst_element_set_state(p, GST_STATE_NULL);
   gst_object_unref(bus);
-  gst_object_unref(p);
+  steady_unref_and_wait_finalized(p);
 }
 
 }  // namespace
@@ -336,7 +336,11 @@ GST_START_TEST(test_lifecycle_logged) {
       "Pipeline lifecycle: 'lc-test' reached NULL ",
       "Pipeline lifecycle: DESTROYED 'lc-test' after ",
   };
-  fail_unless_equals_int(got.size(), G_N_ELEMENTS(expected));
+  std::string all;
+  for (const std::string &line : got)
+    all += "\n  " + line;
+  fail_unless(got.size() == G_N_ELEMENTS(expected), "%zu lifecycle lines, expected %zu:%s",
+              got.size(), G_N_ELEMENTS(expected), all.c_str());
   for (size_t i = 0; i < got.size(); ++i)
     fail_unless(g_str_has_prefix(got[i].c_str(), expected[i]), "line %zu: '%s' (expected '%s')", i,
                 got[i].c_str(), expected[i]);
