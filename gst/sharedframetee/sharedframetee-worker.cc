@@ -23,6 +23,7 @@ Worker::Worker(std::shared_ptr<Hub> hub, std::shared_ptr<Branch> branch, GstPad 
     GST_DEBUG_CATEGORY_INIT(sft_worker_debug, "sharedframetee-worker", 0,
                             "sharedframetee branch streaming tasks");
   });
+  constructed_.store(true, std::memory_order_release);
 }
 
 bool Worker::on_own_thread() const {
@@ -80,6 +81,8 @@ void Worker::flush_resume() {
 
 void Worker::loop(gpointer user_data) {
   auto *self = static_cast<Worker *>(user_data);
+  if (!self->constructed_.load(std::memory_order_acquire))
+    return;  // never: the task is started after construction
   Hub &hub = *self->hub_;
   GstPad *srcpad = self->srcpad_;
   Delivery d;

@@ -13,6 +13,7 @@
 
 #include <gst/gst.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 
@@ -52,6 +53,10 @@ class Worker {
   std::shared_ptr<Branch> branch_;
   GstPad *srcpad_;
   GstPad *sinkpad_;
+  // Set (release) at the end of the constructor, read (acquire) by every loop iteration: the
+  // task pool hands the task to a pool thread through GStreamer's own (for ThreadSanitizer
+  // invisible) synchronisation, this orders the fields above before their use there.
+  std::atomic<bool> constructed_{false};
   std::mutex control_;   // guards active_; never held while waiting for the stream lock
   bool active_ = false;  // between start() and stop()
 };

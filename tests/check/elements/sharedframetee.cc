@@ -739,8 +739,9 @@ GST_START_TEST(test_release_from_own_thread) {
   }));
   t.push(1, true);
   // The task could not join itself: it was paused, and the pad's finalize joins it. Its
-  // stream-status messages hold the pad: consume them, as a bus watch would.
-  fail_unless(pop_task_status(t.bus) == std::vector<std::string>({"src_0:enter"}));
+  // stream-status messages hold the pad: drop them, as a bus watch would consume them.
+  gst_bus_set_flushing(t.bus, TRUE);
+  gst_bus_set_flushing(t.bus, FALSE);
   GstPad *tee_pad = s->tee_pad;
   s->tee_pad = nullptr;
   g_object_weak_ref(G_OBJECT(tee_pad), on_finalized, &finalized);
