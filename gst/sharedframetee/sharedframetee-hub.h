@@ -9,7 +9,9 @@
 // upstream thread waits in push_buffer()/drain() on producer_cv_, branch tasks in next() on
 // their cv_ (woken and sent away by flush_start(), set_flushing(), set_running(false),
 // remove_branch(), eviction: a task's stream lock is never waited for while a loop sits
-// there), the watchdog in watchdog_wait() on watchdog_cv_; all with mutex_ released.
+// there), the watchdog in watchdog_wait() on watchdog_cv_; all with mutex_ released. Order
+// with the src pads' stream locks: a branch task holds its pad's stream lock whenever it
+// takes mutex_; mutex_ is never held while a stream lock is taken.
 //
 // Gating: when the ring is over capacity, its oldest buffer leaves only once every *gating*
 // branch has taken it; until then the producer waits. Gating branches are those taking
