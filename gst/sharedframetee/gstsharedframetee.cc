@@ -5,10 +5,10 @@
  * them. Upstream pushes into the ring; when the ring is full it waits for the branches that
  * keep up (never for a slow or stalled one, see max-wait and follower-wait), so a branch that
  * keeps up loses nothing whatever the producer's pace. Each request src pad has its own
- * streaming thread and read cursor. A branch that falls further behind than the ring holds
- * skips ahead (to the newest keyframe, or the newest buffer), receives the current sticky
- * events, and counts what it skipped. Memory held is bounded by the ring whatever the number
- * of branches. Replaces `tee` + one `queue leaky=downstream` per branch.
+ * streaming task (a GstTask under the pad's stream lock) and read cursor. A branch that falls
+ * further behind than the ring holds skips ahead (to the newest keyframe, or the newest buffer),
+ * receives the current sticky events, and counts what it skipped. Memory held is bounded by the
+ * ring whatever the number of branches. Replaces `tee` + one `queue leaky=downstream` per branch.
  *
  * ## Example launch line
  * |[
@@ -125,24 +125,32 @@ static gboolean gst_shared_frame_tee_sink_activate_mode(GstPad *pad, GstObject *
   return TRUE;
 }
 
+static gboolean pause_branch(GstElement *, GstPad *pad, gpointer) {
+  gst_shared_frame_tee_pad_flush_pause(GST_SHARED_FRAME_TEE_PAD(pad));
+  return TRUE;
+}
+
+static gboolean resume_branch(GstElement *, GstPad *pad, gpointer) {
+  gst_shared_frame_tee_pad_flush_resume(GST_SHARED_FRAME_TEE_PAD(pad));
+  return TRUE;
+}
+
 static gboolean gst_shared_frame_tee_sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   GstSharedFrameTee *self = GST_SHARED_FRAME_TEE(parent);
   sft::Hub &hub = *self->priv->hub;
   switch (GST_EVENT_TYPE(event)) {
     case GST_EVENT_FLUSH_START:
-      hub.flush_start();
+      hub.flush_start();                          // the branch tasks leave their wait
       gst_pad_event_default(pad, parent, event);  // src pads flushing, downstream unblocked
-      // Wait for the pushes in flight to return, so none from before the flush lands after
-      // the FLUSH_STOP. Bounded: a downstream that ignores flushing is not waited for forever.
-      if (!hub.wait_pushes_done(std::chrono::milliseconds(1000)))
-        GST_WARNING_OBJECT(self,
-                           "a branch's downstream ignored FLUSH_START for 1 s; a buffer "
-                           "from before the flush may follow the FLUSH_STOP there");
+      // Pause every task: each waits for its push in flight (which returns FLUSHING now),
+      // so nothing taken before the flush is pushed after it.
+      gst_element_foreach_src_pad(GST_ELEMENT(self), pause_branch, nullptr);
       return TRUE;
     case GST_EVENT_FLUSH_STOP:
       hub.flush_stop_begin();
       gst_pad_event_default(pad, parent, event);
       hub.flush_stop_end();
+      gst_element_foreach_src_pad(GST_ELEMENT(self), resume_branch, nullptr);
       return TRUE;
     default:
       break;
@@ -245,8 +253,9 @@ static GstPad *gst_shared_frame_tee_request_new_pad(GstElement *element, GstPadT
 static void gst_shared_frame_tee_release_pad(GstElement *element, GstPad *pad) {
   GstSharedFrameTee *self = GST_SHARED_FRAME_TEE(element);
   GST_DEBUG_OBJECT(self, "releasing %s:%s", GST_DEBUG_PAD_NAME(pad));
-  // Out of the ring first (upstream stops offering to it), then its thread: a push stuck
-  // downstream is flushed so it returns; see Worker::stop for a downstream that never does.
+  // Out of the ring first (upstream stops offering to it), then its task is stopped and
+  // joined: a push stuck downstream is flushed so it returns; see Worker for a downstream
+  // that ignores the flush and for a release from the branch's own thread.
   gst_shared_frame_tee_pad_detach(GST_SHARED_FRAME_TEE_PAD(pad));
   gst_pad_set_active(pad, FALSE);
   gst_element_remove_pad(element, pad);

@@ -1,4 +1,4 @@
-// GObject glue of the sharedframetee src pad: properties and thread lifetime only; the
+// GObject glue of the sharedframetee src pad: properties and task lifetime only; the
 // branch logic is sft::Hub / sft::Worker.
 #include "gstsharedframeteepad.h"
 
@@ -82,7 +82,7 @@ static gboolean gst_shared_frame_tee_pad_activate_mode(GstPad *pad, GstObject *p
   if (mode != GST_PAD_MODE_PUSH || !self->priv->worker)
     return mode == GST_PAD_MODE_PUSH;
   if (active)
-    self->priv->worker->start();
+    self->priv->worker->start();  // gst_pad_start_task: posts stream-status CREATE/ENTER
   else
     self->priv->worker->stop(sft::Worker::StopMode::kDeactivate);
   return TRUE;
@@ -91,6 +91,9 @@ static gboolean gst_shared_frame_tee_pad_activate_mode(GstPad *pad, GstObject *p
 static void gst_shared_frame_tee_pad_finalize(GObject *object) {
   GstSharedFrameTeePad *self = GST_SHARED_FRAME_TEE_PAD(object);
   SftPadPrivate *priv = self->priv;
+  // A task only paused (its pad was released from its own streaming thread) is joined here,
+  // before the worker its loop uses goes away.
+  gst_pad_stop_task(GST_PAD(self));
   priv->worker.reset();
   if (priv->hub)
     priv->hub->remove_branch(priv->branch);
@@ -169,4 +172,14 @@ void gst_shared_frame_tee_pad_detach(GstSharedFrameTeePad *pad) {
 void gst_shared_frame_tee_pad_stop(GstSharedFrameTeePad *pad) {
   if (pad->priv->worker)
     pad->priv->worker->stop(sft::Worker::StopMode::kUnblock);
+}
+
+void gst_shared_frame_tee_pad_flush_pause(GstSharedFrameTeePad *pad) {
+  if (pad->priv->worker)
+    pad->priv->worker->flush_pause();
+}
+
+void gst_shared_frame_tee_pad_flush_resume(GstSharedFrameTeePad *pad) {
+  if (pad->priv->worker)
+    pad->priv->worker->flush_resume();
 }

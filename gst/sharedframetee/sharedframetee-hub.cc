@@ -340,30 +340,26 @@ void Hub::drop_ring_locked() {
 }
 
 void Hub::flush_start() {
-  std::lock_guard<std::mutex> lk(mutex_);
-  flushing_ = true;
-  drop_ring_locked();
-  wake_producer_locked();
-}
-
-bool Hub::wait_pushes_done(std::chrono::milliseconds timeout) {
-  Lock lk(mutex_);
-  ++upstream_waiters_;
-  const bool done = producer_cv_.wait_for(lk, timeout, [this] {
-    for (const auto &b : branches_) {
-      if (active(*b) && b->in_flight_)
-        return false;
-    }
-    return true;
-  });
-  --upstream_waiters_;
-  return done;
+  Waiters waiters;
+  {
+    std::lock_guard<std::mutex> lk(mutex_);
+    flushing_ = true;
+    drop_ring_locked();
+    wake_producer_locked();
+    collect_waiters_locked(&waiters);
+  }
+  notify(waiters);  // their next() returns false: the tasks pause
 }
 
 void Hub::set_flushing(bool flushing) {
-  std::lock_guard<std::mutex> lk(mutex_);
-  flushing_ = flushing;
-  wake_producer_locked();
+  Waiters waiters;
+  {
+    std::lock_guard<std::mutex> lk(mutex_);
+    flushing_ = flushing;
+    wake_producer_locked();
+    collect_waiters_locked(&waiters);
+  }
+  notify(waiters);
 }
 
 void Hub::flush_stop_begin() {
@@ -616,19 +612,12 @@ bool Hub::next(const std::shared_ptr<Branch> &branch, Delivery *delivery) {
   return next_locked(*branch, lk, delivery);
 }
 
-bool Hub::complete_and_next(const std::shared_ptr<Branch> &branch, GstFlowReturn ret,
-                            Delivery *delivery, bool *fatal) {
-  Lock lk(mutex_);
-  *fatal = complete_locked(*branch, ret);
-  return next_locked(*branch, lk, delivery);
-}
-
 bool Hub::next_locked(Branch &b, Lock &lk, Delivery *delivery) {
   *delivery = Delivery();  // the previous delivery's references go under the mutex
   for (;;) {
-    if (!b.running_ || !active(b))
+    if (!b.running_ || !active(b) || flushing_)
       return false;
-    const bool ready = !flushing_ && b.linked_ && prepare_locked(b, delivery);
+    const bool ready = b.linked_ && prepare_locked(b, delivery);
     if (!ready && b.cursor_ >= ring_.head())
       b.behind_ = false, b.held_up_ = {};  // it waits for data: it keeps up, it gates again
     wake_producer_locked();                // the cursor may have moved: the producer may go on
@@ -672,6 +661,12 @@ void Hub::start_push_locked(Branch &b, Delivery *delivery) {
 
 bool Hub::complete(const std::shared_ptr<Branch> &branch, GstFlowReturn ret) {
   std::lock_guard<std::mutex> lk(mutex_);
+  return complete_locked(*branch, ret);
+}
+
+bool Hub::complete(const std::shared_ptr<Branch> &branch, GstFlowReturn ret, Delivery *delivery) {
+  std::lock_guard<std::mutex> lk(mutex_);
+  *delivery = Delivery();
   return complete_locked(*branch, ret);
 }
 

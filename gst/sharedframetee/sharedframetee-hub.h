@@ -6,8 +6,12 @@
 // the element (pushes, events, messages) is made while holding it. Under it only leaf locks of
 // others are taken: the clock's (gst_clock_get_time, gst_clock_id_unschedule) and, when a
 // ring item is released (on purpose under it, see evict_oldest_locked), a buffer pool's. The
-// upstream thread waits in push_buffer()/drain() on producer_cv_, branch threads in next() on
-// their cv_, the watchdog in watchdog_wait() on watchdog_cv_; all with mutex_ released.
+// upstream thread waits in push_buffer()/drain() on producer_cv_, branch tasks in next() on
+// their cv_ (woken and sent away by flush_start(), set_flushing(), set_running(false),
+// remove_branch(), eviction: a task's stream lock is never waited for while a loop sits
+// there), the watchdog in watchdog_wait() on watchdog_cv_; all with mutex_ released. Order
+// with the src pads' stream locks: a branch task holds its pad's stream lock whenever it
+// takes mutex_; mutex_ is never held while a stream lock is taken.
 //
 // Gating: when the ring is over capacity, its oldest buffer leaves only once every *gating*
 // branch has taken it; until then the producer waits. Gating branches are those taking
@@ -142,10 +146,6 @@ class Hub {
   // interrupted by a flush.
   bool drain();
   void flush_start();  // empties the ring; branches stop taking items; wakes the producer
-  // After FLUSH_START went downstream: waits until no branch is inside a push (each returns
-  // FLUSHING at once, its src pad flushing), so nothing taken before the flush is pushed
-  // after it. False when a downstream ignoring the flush kept one for `timeout`.
-  bool wait_pushes_done(std::chrono::milliseconds timeout);
   void set_flushing(bool flushing);  // sink pad (de)activation: wakes and refuses the producer
   void flush_stop_begin();           // empties the ring again, forgets the segment
   void flush_stop_end();             // branches take items again
@@ -169,18 +169,17 @@ class Hub {
   void set_linked(const std::shared_ptr<Branch> &branch, bool linked);
   // Returns false when the branch was removed or evicted.
   bool set_running(const std::shared_ptr<Branch> &branch, bool running);
-  // Blocks until there is something to push (true) or the branch must stop (false). The
-  // references of the previous delivery in *delivery are dropped first, under the mutex.
+  // Blocks until there is something to push (true) or the branch must stop: not running,
+  // removed, evicted, or the hub is flushing (false; its task then pauses). The references
+  // of the previous delivery in *delivery are dropped first, under the mutex.
   bool next(const std::shared_ptr<Branch> &branch, Delivery *delivery);
-  // complete() for the previous delivery and next() under one lock acquisition (the branch
-  // threads' loop). *fatal as complete() returns it.
-  bool complete_and_next(const std::shared_ptr<Branch> &branch, GstFlowReturn ret,
-                         Delivery *delivery, bool *fatal);
   // Like next() but never blocks: false when there is nothing to push right now.
   bool try_next(const std::shared_ptr<Branch> &branch, Delivery *delivery);
   // Reports how the push of the last delivery ended. Returns true the first time a fatal
   // flow return is seen for this branch (the caller posts the error once).
   bool complete(const std::shared_ptr<Branch> &branch, GstFlowReturn ret);
+  // complete(), then drops the references of *delivery under the mutex (the task's loop).
+  bool complete(const std::shared_ptr<Branch> &branch, GstFlowReturn ret, Delivery *delivery);
   bool in_flight(const std::shared_ptr<Branch> &branch) const;
   BranchStats stats(const std::shared_ptr<Branch> &branch) const;
   std::size_t num_branches() const;

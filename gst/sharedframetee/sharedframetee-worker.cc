@@ -9,50 +9,48 @@ GST_DEBUG_CATEGORY_STATIC(sft_worker_debug);
 
 namespace sft {
 
+namespace {
+// The worker whose loop this thread is running, if any: stop() from inside downstream of its
+// own branch must not join itself.
+thread_local const Worker *tls_running = nullptr;
+}  // namespace
+
 Worker::Worker(std::shared_ptr<Hub> hub, std::shared_ptr<Branch> branch, GstPad *srcpad,
                GstPad *sinkpad)
     : hub_(std::move(hub)), branch_(std::move(branch)), srcpad_(srcpad), sinkpad_(sinkpad) {
   static std::once_flag once;
   std::call_once(once, [] {
     GST_DEBUG_CATEGORY_INIT(sft_worker_debug, "sharedframetee-worker", 0,
-                            "sharedframetee branch streaming threads");
+                            "sharedframetee branch streaming tasks");
   });
+  constructed_.store(true, std::memory_order_release);
 }
 
-Worker::~Worker() {
-  stop(StopMode::kDeactivate);
+bool Worker::on_own_thread() const {
+  return tls_running == this;
 }
 
 void Worker::start() {
   std::lock_guard<std::mutex> lk(control_);
-  if (thread_.joinable())
-    return;
-  if (exit_) {
-    std::lock_guard<std::mutex> elk(exit_->mutex);
-    if (!exit_->exited) {
-      GST_WARNING_OBJECT(srcpad_,
-                         "not restarting: the previous streaming thread is still "
-                         "blocked downstream");
-      return;
-    }
-  }
+  active_ = true;
   if (!hub_->set_running(branch_, true))
     return;
-  exit_ = std::make_shared<Exit>();
-  thread_ = std::thread(run, hub_, branch_, steady::ObjectRef<GstPad>::share(srcpad_),
-                        steady::ObjectRef<GstPad>::share(sinkpad_), exit_);
+  if (!gst_pad_start_task(srcpad_, loop, this, nullptr))
+    GST_ERROR_OBJECT(srcpad_, "could not start the branch's streaming task");
 }
 
-bool Worker::stop(StopMode mode) {
-  std::lock_guard<std::mutex> lk(control_);
+void Worker::stop(StopMode mode) {
+  {
+    std::lock_guard<std::mutex> lk(control_);
+    active_ = false;
+  }
+  // The loop leaves the hub's wait and pauses itself; a push in flight finishes first.
   hub_->set_running(branch_, false);
-  if (!thread_.joinable())
-    return true;
-  std::thread thread = std::move(thread_);
-  if (thread.get_id() == std::this_thread::get_id()) {
-    // Called from inside downstream on this branch's own thread: it exits when it returns.
-    thread.detach();
-    return false;
+  if (on_own_thread()) {
+    // Inside downstream on this branch's own thread: the task parks once this iteration
+    // returns; the pad's finalize joins it.
+    gst_pad_pause_task(srcpad_);
+    return;
   }
   steady::ObjectRef<GstPad> peer;
   if (mode == StopMode::kUnblock && hub_->in_flight(branch_)) {
@@ -62,72 +60,65 @@ bool Worker::stop(StopMode mode) {
       gst_pad_send_event(peer.get(), gst_event_new_flush_start());
     }
   }
-  bool exited;
-  {
-    std::unique_lock<std::mutex> elk(exit_->mutex);
-    exited = exit_->cv.wait_for(elk, kStopWait, [this] { return exit_->exited; });
-  }
-  if (!exited) {
-    GST_WARNING_OBJECT(srcpad_,
-                       "downstream did not return within %lld ms even after a flush; leaving "
-                       "its streaming thread behind (it exits when downstream returns)",
-                       static_cast<long long>(kStopWait.count()));
-    thread.detach();
-    return false;
-  }
-  thread.join();
+  // Takes the stream lock (waits for the push in flight), then joins the thread.
+  gst_pad_stop_task(srcpad_);
   if (peer)
     gst_pad_send_event(peer.get(), gst_event_new_flush_stop(FALSE));
-  return true;
 }
 
-void Worker::run(std::shared_ptr<Hub> hub, std::shared_ptr<Branch> branch,
-                 steady::ObjectRef<GstPad> srcpad, steady::ObjectRef<GstPad> sinkpad,
-                 std::shared_ptr<Exit> exit) {
-  {
-    Delivery d;
-    bool running = hub->next(branch, &d);
-    while (running) {
-      if (d.request_keyframe) {
-        GST_DEBUG_OBJECT(srcpad.get(), "asking upstream for a keyframe");
-        gst_pad_push_event(sinkpad.get(), gst_video_event_new_upstream_force_key_unit(
-                                              GST_CLOCK_TIME_NONE, TRUE, 0));
-      }
-      // Push new references; the delivery keeps its own until the next hub->next(), which
-      // drops them under the hub mutex (see Hub::evict_oldest_locked for why).
-      for (auto &event : d.sticky)
-        gst_pad_push_event(srcpad.get(), gst_event_ref(event.get()));
-      GstFlowReturn ret = GST_FLOW_OK;
-      if (d.item) {
-        if (d.is_buffer)
-          ret = gst_pad_push(srcpad.get(), gst_buffer_ref(GST_BUFFER_CAST(d.item.get())));
-        else
-          gst_pad_push_event(srcpad.get(), gst_event_ref(GST_EVENT_CAST(d.item.get())));
-      }
-      if (ret > GST_FLOW_NOT_NEGOTIATED) {
-        bool fatal_unused = false;
-        running = hub->complete_and_next(branch, ret, &d, &fatal_unused);
-        continue;
-      }
-      // A fatal flow return: report it now, not after the next item arrives.
-      if (hub->complete(branch, ret)) {
-        steady::ObjectRef<GstElement> parent =
-            steady::ObjectRef<GstElement>::adopt(gst_pad_get_parent_element(srcpad.get()));
-        if (parent) {
-          GST_ELEMENT_ERROR(parent.get(), STREAM, FAILED, ("Internal data stream error."),
-                            ("branch %s: streaming stopped, reason %s", GST_PAD_NAME(srcpad.get()),
-                             gst_flow_get_name(ret)));
-        }
-      }
-      running = hub->next(branch, &d);
+void Worker::flush_pause() {
+  // The hub is flushing: the loop's wait returns and it pauses itself; this waits for the
+  // stream lock, so for the push in flight, which returns FLUSHING now that the pad is.
+  gst_pad_pause_task(srcpad_);
+}
+
+void Worker::flush_resume() {
+  std::lock_guard<std::mutex> lk(control_);
+  if (!active_ || !hub_->set_running(branch_, true))
+    return;
+  gst_pad_start_task(srcpad_, loop, this, nullptr);
+}
+
+void Worker::loop(gpointer user_data) {
+  auto *self = static_cast<Worker *>(user_data);
+  if (!self->constructed_.load(std::memory_order_acquire))
+    return;  // never: the task is started after construction
+  Hub &hub = *self->hub_;
+  GstPad *srcpad = self->srcpad_;
+  Delivery d;
+  if (!hub.next(self->branch_, &d)) {
+    // Stopped, flushing, removed or evicted: park until restarted (or stopped).
+    GST_DEBUG_OBJECT(srcpad, "pausing the branch's task");
+    gst_pad_pause_task(srcpad);
+    return;
+  }
+  tls_running = self;
+  if (d.request_keyframe) {
+    GST_DEBUG_OBJECT(srcpad, "asking upstream for a keyframe");
+    gst_pad_push_event(self->sinkpad_,
+                       gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+  }
+  // Push new references; the delivery's own are dropped by the hub under its mutex (see
+  // Hub::evict_oldest_locked for why).
+  for (auto &event : d.sticky)
+    gst_pad_push_event(srcpad, gst_event_ref(event.get()));
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (d.item) {
+    if (d.is_buffer)
+      ret = gst_pad_push(srcpad, gst_buffer_ref(GST_BUFFER_CAST(d.item.get())));
+    else
+      gst_pad_push_event(srcpad, gst_event_ref(GST_EVENT_CAST(d.item.get())));
+  }
+  tls_running = nullptr;
+  if (hub.complete(self->branch_, ret, &d)) {
+    steady::ObjectRef<GstElement> parent =
+        steady::ObjectRef<GstElement>::adopt(gst_pad_get_parent_element(srcpad));
+    if (parent) {
+      GST_ELEMENT_ERROR(parent.get(), STREAM, FAILED, ("Internal data stream error."),
+                        ("branch %s: streaming stopped, reason %s", GST_PAD_NAME(srcpad),
+                         gst_flow_get_name(ret)));
     }
   }
-  // Drop every reference before saying so: whoever waits may finalize the pad next.
-  srcpad.reset();
-  sinkpad.reset();
-  std::lock_guard<std::mutex> lk(exit->mutex);
-  exit->exited = true;
-  exit->cv.notify_all();
 }
 
 }  // namespace sft

@@ -1,14 +1,21 @@
-// The streaming thread of one branch: takes deliveries from the hub and pushes them on the
-// branch's src pad. Stopping never waits for downstream forever (see stop()).
+// The streaming thread of one branch: a GstTask on the branch's src pad (so it runs under the
+// pad's stream lock and posts stream-status messages like any pad task) whose loop takes one
+// delivery from the hub and pushes it.
+//
+// Lifetime: started when the pad is activated, paused around a flush (FLUSH_START returns
+// only once the push in flight has), stopped and joined on deactivation, release and
+// eviction. Stopping from another thread first flushes the peer when a push is in flight, so
+// a blocked downstream returns; a downstream that ignores FLUSH_START blocks the join, as it
+// would with queue or tee (such an element is broken). Stopping from the branch's own
+// streaming thread (a probe or sink that releases its own pad) cannot join itself: the task
+// is only paused there and is joined when the pad is finalized.
 #pragma once
 
 #include <gst/gst.h>
 
-#include <chrono>
-#include <condition_variable>
+#include <atomic>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include "sharedframetee-hub.h"
 
@@ -16,49 +23,42 @@ namespace sft {
 
 class Worker {
  public:
-  // How long stop() waits for the thread to leave downstream before leaving it behind.
-  static constexpr std::chrono::milliseconds kStopWait{1000};
-
   enum class StopMode {
     kDeactivate,  // pad deactivation: downstream is going down already
     kUnblock,     // release or eviction: flush the peer so a blocked push returns
   };
 
-  // srcpad and sinkpad are not owned: the worker lives inside srcpad, and the thread takes
-  // its own references while it runs.
+  // srcpad and sinkpad are not owned: the worker lives inside srcpad, which outlives its
+  // task (the pad's finalize stops it first), and sinkpad belongs to the element.
   Worker(std::shared_ptr<Hub> hub, std::shared_ptr<Branch> branch, GstPad *srcpad, GstPad *sinkpad);
-  ~Worker();
   Worker(const Worker &) = delete;
   Worker &operator=(const Worker &) = delete;
 
-  // Starts the thread (no-op when running, removed or evicted, or when a thread left behind
-  // by an earlier stop() is still inside downstream).
+  // Pad activation: starts the task (no-op when the branch was removed or evicted).
   void start();
-  // Stops the thread. With kUnblock, a push stuck downstream is interrupted by sending
-  // FLUSH_START to the peer (and FLUSH_STOP once the thread is out). Waits at most
-  // kStopWait; if downstream still has not returned, the thread is detached: it keeps its
-  // own references to the pad and the buffer it pushes, and exits as soon as downstream
-  // returns. Returns true when the thread was joined. Safe from any thread, including the
-  // branch's own streaming thread (then it only detaches).
-  bool stop(StopMode mode);
+  // Deactivation, release, eviction: stops the task and joins it (see above). Safe from any
+  // thread, including the branch's own streaming thread (then it only pauses the task).
+  void stop(StopMode mode);
+  // FLUSH_START, after the hub is flushing and FLUSH_START went downstream: waits for the
+  // push in flight (it returns FLUSHING) and leaves the task paused.
+  void flush_pause();
+  // FLUSH_STOP, after it went downstream: restarts the task if the pad is still active.
+  void flush_resume();
 
  private:
-  struct Exit {
-    std::mutex mutex;
-    std::condition_variable cv;
-    bool exited = false;
-  };
-  static void run(std::shared_ptr<Hub> hub, std::shared_ptr<Branch> branch,
-                  steady::ObjectRef<GstPad> srcpad, steady::ObjectRef<GstPad> sinkpad,
-                  std::shared_ptr<Exit> exit);
+  static void loop(gpointer user_data);
+  bool on_own_thread() const;
 
   std::shared_ptr<Hub> hub_;
   std::shared_ptr<Branch> branch_;
   GstPad *srcpad_;
   GstPad *sinkpad_;
-  std::mutex control_;  // serialises start() and stop()
-  std::thread thread_;
-  std::shared_ptr<Exit> exit_;
+  // Set (release) at the end of the constructor, read (acquire) by every loop iteration: the
+  // task pool hands the task to a pool thread through GStreamer's own (for ThreadSanitizer
+  // invisible) synchronisation, this orders the fields above before their use there.
+  std::atomic<bool> constructed_{false};
+  std::mutex control_;   // guards active_; never held while waiting for the stream lock
+  bool active_ = false;  // between start() and stop()
 };
 
 }  // namespace sft

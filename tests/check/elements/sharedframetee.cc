@@ -614,8 +614,28 @@ GST_START_TEST(test_release_blocked_branch_playing) {
 }
 GST_END_TEST;
 
-// A downstream that ignores flushing and never returns (until the test lets it): release
-// still returns, the thread is left behind and exits when downstream returns; nothing leaks.
+// Stream-status ENTER/LEAVE messages on the bus so far, as "<pad>:enter" / "<pad>:leave",
+// each with the pad's task as its object.
+static std::vector<std::string> pop_task_status(GstBus *bus) {
+  std::vector<std::string> out;
+  while (GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_STREAM_STATUS)) {
+    GstStreamStatusType type;
+    GstElement *owner = nullptr;
+    gst_message_parse_stream_status(msg, &type, &owner);
+    const GValue *object = gst_message_get_stream_status_object(msg);
+    if (type == GST_STREAM_STATUS_TYPE_ENTER || type == GST_STREAM_STATUS_TYPE_LEAVE) {
+      fail_unless(object && G_VALUE_HOLDS(object, GST_TYPE_TASK), "no task in stream-status");
+      out.push_back(std::string(GST_MESSAGE_SRC_NAME(msg)) +
+                    (type == GST_STREAM_STATUS_TYPE_ENTER ? ":enter" : ":leave"));
+    }
+    gst_message_unref(msg);
+  }
+  return out;
+}
+
+// A downstream that ignores flushing (a broken element): release flushes it, then joins the
+// branch's task, which waits for the push in flight, as queue or tee would. Release returns
+// once downstream does; no thread is left behind and nothing leaks.
 static void on_finalized(gpointer data, GObject *) {
   auto *flag = static_cast<std::pair<std::mutex, std::pair<std::condition_variable, bool>> *>(data);
   std::lock_guard<std::mutex> lk(flag->first);
@@ -623,8 +643,7 @@ static void on_finalized(gpointer data, GObject *) {
   flag->second.first.notify_all();
 }
 
-GST_START_TEST(test_release_downstream_never_returns) {
-  // Built before any branch thread exists: the thread that finalizes the pad uses it.
+GST_START_TEST(test_release_downstream_ignores_flush) {
   std::pair<std::mutex, std::pair<std::condition_variable, bool>> finalized;
   finalized.second.second = false;
   Tee t;
@@ -640,18 +659,57 @@ GST_START_TEST(test_release_downstream_never_returns) {
   g_object_weak_ref(G_OBJECT(stuck->tee_pad), on_finalized, &finalized);
   GstPad *tee_pad = stuck->tee_pad;
   stuck->tee_pad = nullptr;
-  gst_element_release_request_pad(t.element, tee_pad);  // returns after the bounded wait
+  std::atomic<bool> released{false};
+  std::thread releaser([&] {
+    gst_element_release_request_pad(t.element, tee_pad);
+    released = true;
+  });
+  // The release flushed the peer (ignored): it now waits for the push, which cannot return
+  // before the test lets the sink go.
+  fail_unless(stuck->wait([stuck] { return stuck->flush_starts == 1; }));
+  fail_if(released.load(), "release returned while its task was still downstream");
+  stuck->set_block(false);
+  releaser.join();
+  fail_unless_equals_int(stuck->flush_stops, 1);
+  // The task was joined before the pad left the element: its thread left (LEAVE posted).
+  fail_unless(pop_task_status(t.bus) == std::vector<std::string>({"src_0:enter", "src_0:leave"}));
   gst_object_unref(tee_pad);
-  {
-    std::lock_guard<std::mutex> lk(finalized.first);
-    fail_if(finalized.second.second, "pad freed while its thread is still downstream");
-  }
-  stuck->set_block(false);  // downstream finally returns
-  {
-    std::unique_lock<std::mutex> lk(finalized.first);
-    fail_unless(finalized.second.first.wait_for(lk, sftest::kWait,
-                                                [&] { return finalized.second.second; }));
-  }
+  std::lock_guard<std::mutex> lk(finalized.first);
+  fail_unless(finalized.second.second, "pad still alive after release and unref");
+}
+GST_END_TEST;
+
+// Every branch runs on its src pad's task: stream-status ENTER when it starts and LEAVE when
+// it is released or the element goes down, with the task as the message's object.
+GST_START_TEST(test_stream_status_per_branch) {
+  Tee t;
+  Sink *a = t.add_branch();
+  Sink *b = t.add_branch();
+  Sink *c = t.add_branch();
+  t.play();
+  t.push(0, true);
+  t.sync({a, b, c});
+  std::vector<std::string> st = pop_task_status(t.bus);
+  std::sort(st.begin(), st.end());
+  fail_unless(st == std::vector<std::string>({"src_0:enter", "src_1:enter", "src_2:enter"}));
+  // A flush pauses and restarts the tasks: their threads stay.
+  fail_unless(gst_pad_push_event(t.src, gst_event_new_flush_start()));
+  fail_unless(gst_pad_push_event(t.src, gst_event_new_flush_stop(TRUE)));
+  t.sync({a, b, c});
+  fail_unless(pop_task_status(t.bus).empty());
+  t.release(b);
+  fail_unless(pop_task_status(t.bus) == std::vector<std::string>({"src_1:leave"}));
+  gst_element_set_state(t.element, GST_STATE_NULL);
+  st = pop_task_status(t.bus);
+  std::sort(st.begin(), st.end());
+  fail_unless(st == std::vector<std::string>({"src_0:leave", "src_2:leave"}));
+  // Back to PLAYING: new tasks for the remaining branches (they entered before pushing).
+  t.play();
+  t.push(1, true);
+  t.sync({a, c});
+  st = pop_task_status(t.bus);
+  std::sort(st.begin(), st.end());
+  fail_unless(st == std::vector<std::string>({"src_0:enter", "src_2:enter"}));
 }
 GST_END_TEST;
 
@@ -680,7 +738,10 @@ GST_START_TEST(test_release_from_own_thread) {
     return pads == 0;
   }));
   t.push(1, true);
-  // The streaming thread is detached and gone once downstream returned; wait for the pad.
+  // The task could not join itself: it was paused, and the pad's finalize joins it. Its
+  // stream-status messages hold the pad: drop them, as a bus watch would consume them.
+  gst_bus_set_flushing(t.bus, TRUE);
+  gst_bus_set_flushing(t.bus, FALSE);
   GstPad *tee_pad = s->tee_pad;
   s->tee_pad = nullptr;
   g_object_weak_ref(G_OBJECT(tee_pad), on_finalized, &finalized);
@@ -902,7 +963,8 @@ static Suite *sharedframetee_suite() {
   tcase_add_test(tc, test_stall_eviction_test_clock);
   tcase_add_test(tc, test_stall_eviction_release_in_sync_handler);
   tcase_add_test(tc, test_release_blocked_branch_playing);
-  tcase_add_test(tc, test_release_downstream_never_returns);
+  tcase_add_test(tc, test_release_downstream_ignores_flush);
+  tcase_add_test(tc, test_stream_status_per_branch);
   tcase_add_test(tc, test_release_from_own_thread);
   tcase_add_test(tc, test_hub_accounting_random);
   tcase_add_test(tc, test_stress_request_release);
