@@ -118,6 +118,21 @@ Stats stats_of(GstPad *tee_pad) {
   return st;
 }
 
+void assert_accounting(GstPad *tee_pad) {
+  const Stats s = stats_of(tee_pad);
+  fail_unless(s.offered == s.out + s.dropped + s.lag,
+              "offered %" G_GUINT64_FORMAT " != out %" G_GUINT64_FORMAT
+              " + dropped %" G_GUINT64_FORMAT " + lag %" G_GUINT64_FORMAT,
+              s.offered, s.out, s.dropped, s.lag);
+}
+
+std::vector<guint64> range(guint64 from, guint64 to) {
+  std::vector<guint64> v;
+  for (guint64 i = from; i < to; ++i)
+    v.push_back(i);
+  return v;
+}
+
 static gboolean src_event(GstPad *pad, GstObject *parent, GstEvent *event) {
   Tee *t = static_cast<Tee *>(gst_pad_get_element_private(pad));
   if (gst_video_event_is_force_key_unit(event)) {

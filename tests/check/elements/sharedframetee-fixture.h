@@ -52,6 +52,10 @@ struct Stats {
   bool evicted = false;
 };
 Stats stats_of(GstPad *tee_pad);
+// Fails the test unless the pad's counters balance: offered == out + dropped + lag.
+void assert_accounting(GstPad *tee_pad);
+// The offsets from..to-1, for comparing with what a Sink received.
+std::vector<guint64> range(guint64 from, guint64 to);
 
 struct Tee {
   GstElement *element = nullptr;

@@ -14,25 +14,12 @@
 #include "sharedframetee-hub.h"
 #include "steady-check.h"
 
+using sftest::assert_accounting;
+using sftest::range;
 using sftest::Sink;
 using sftest::Stats;
 using sftest::stats_of;
 using sftest::Tee;
-
-static std::vector<guint64> range(guint64 from, guint64 to) {
-  std::vector<guint64> v;
-  for (guint64 i = from; i < to; ++i)
-    v.push_back(i);
-  return v;
-}
-
-static void assert_accounting(GstPad *tee_pad) {
-  const Stats s = stats_of(tee_pad);
-  fail_unless(s.offered == s.out + s.dropped + s.lag,
-              "offered %" G_GUINT64_FORMAT " != out %" G_GUINT64_FORMAT
-              " + dropped %" G_GUINT64_FORMAT " + lag %" G_GUINT64_FORMAT,
-              s.offered, s.out, s.dropped, s.lag);
-}
 
 // ---- ordering and exact counts ----
 
