@@ -55,8 +55,11 @@ std::string source_description(const Options &o) {
   } else {
     // A peer further behind than the ring skips to the newest keyframe; one whose push is
     // blocked for 3 s is evicted (webrtcbin's sink does not block, so that is a last resort).
-    fan = format("sharedframetee name=fan capacity-buffers=%d resync=keyframe stall-timeout=3000",
-                 o.ring_buffers);
+    // The live source never waits for a peer (max-wait=0) and runs with none (allow-not-linked).
+    fan = format(
+        "sharedframetee name=fan capacity-buffers=%d resync=keyframe stall-timeout=3000 "
+        "max-wait=0 allow-not-linked=true",
+        o.ring_buffers);
   }
   return o.source + " ! " + raw + " ! " + encoded + " ! " + fan;
 }
