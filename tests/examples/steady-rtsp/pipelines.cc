@@ -2,22 +2,13 @@
 
 #include <gst/gst.h>
 
-#include <cstdarg>
+#include "text-format.h"
 
 namespace steady_rtsp {
 
 namespace {
 
-std::string format(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-std::string format(const char *fmt, ...) {
-  va_list args;
-  va_start(args, fmt);
-  gchar *text = g_strdup_vprintf(fmt, args);
-  va_end(args);
-  std::string result(text);
-  g_free(text);
-  return result;
-}
+using steady_examples::format;
 
 // Scales and converts whatever a source produces to the one raw format the encoders get, so
 // every /transcode session has the same pool key and a camera's odd modes do not matter.
