@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A Debian 13 (trixie, GStreamer 1.26, GCC 14) root made from Debian's own packages, with the
 # package list of `scripts/deps.sh --list trixie` (without gstreamer1.0-vaapi: the 1.26 leg is
-# also the run without gstreamer-vaapi). Needs root and Debian's package archive.
+# also the run without gstreamer-vaapi; with chromium, nodejs and npm for steady-webrtc's browser
+# test). Needs root and Debian's package archive.
 #
 #   scripts/debian13-root.sh path          print where the root for today's package list lives
 #   scripts/debian13-root.sh ensure        make it unless it exists; print its path
@@ -32,7 +33,7 @@ cannot() {
 }
 
 packages() {
-  STEADY_VAAPI=no STEADY_BROWSER=no "$src/scripts/deps.sh" --list "$suite"
+  STEADY_VAAPI=no STEADY_BROWSER=yes "$src/scripts/deps.sh" --list "$suite"
 }
 
 # Sets $root to where the root for today's package list lives.

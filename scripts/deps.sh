@@ -31,13 +31,11 @@ package_list() {
       ;;
   esac
   printf '%s\n' "${common[@]}"
-  # The browser test of steady-webrtc (Chromium driven by puppeteer-core from npm) runs in the
-  # machine's own leg only; STEADY_BROWSER=no leaves it out (the Debian 13 root does).
+  # The browser test of steady-webrtc (Chromium driven by puppeteer-core from npm), in both
+  # legs (the Debian 13 root has them too); STEADY_BROWSER=no leaves it out. The list is the
+  # release's, whatever this machine has: the root's hash is made from it.
   if [ "${STEADY_BROWSER:-yes}" != "no" ]; then
-    echo chromium
-    # Node.js from another archive (e.g. NodeSource's nodejs, which bundles npm and conflicts
-    # with Debian's npm) is taken as it is.
-    command -v npm >/dev/null 2>&1 || printf '%s\n' nodejs npm
+    printf '%s\n' chromium nodejs npm
   fi
   # gstreamer1.0-vaapi: packaged in both releases (1.22.x, 1.26.x); gone upstream in 1.28.
   if [ "${STEADY_VAAPI:-yes}" != "no" ]; then
@@ -51,6 +49,11 @@ if [ "${1:-}" = "--list" ]; then
 fi
 
 mapfile -t packages < <(package_list "$(release_of_machine)")
+# Node.js from another archive (e.g. NodeSource's nodejs, which bundles npm and conflicts with
+# Debian's npm) is taken as it is on this machine.
+if command -v npm >/dev/null 2>&1; then
+  mapfile -t packages < <(printf '%s\n' "${packages[@]}" | grep -vx -e nodejs -e npm)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do
