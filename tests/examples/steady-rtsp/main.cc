@@ -87,9 +87,8 @@ int main(int argc, char **argv) {
   int exit_code = 0;
   if (!options.parse(argc, argv, exit_code))
     return exit_code;
-  return steady_examples::run_with_gstreamer(
-      steady_rtsp::kProgram, {options.audit, options.audit_dir, options.report_interval_s}, [&] {
-        GST_DEBUG_CATEGORY_INIT(steady_rtsp_debug, "steady-rtsp", 0, "steady-rtsp example server");
-        return steady_rtsp::run(options);
-      });
+  return steady_examples::run_with_gstreamer(steady_rtsp::kProgram, options.audit, [&] {
+    GST_DEBUG_CATEGORY_INIT(steady_rtsp_debug, "steady-rtsp", 0, "steady-rtsp example server");
+    return steady_rtsp::run(options);
+  });
 }

@@ -69,11 +69,11 @@ bool Options::parse(int argc, char **argv, int &exit_code) {
        "KIB"},
       {"status-interval", 0, 0, G_OPTION_ARG_INT, &status_interval_s,
        "Print a status line every S seconds; 0 disables it (default 5)", "S"},
-      {"audit", 0, 0, G_OPTION_ARG_NONE, raw.flag(audit),
+      {"audit", 0, 0, G_OPTION_ARG_NONE, raw.flag(audit.enabled),
        "Run under the leakwatch tracer, writing JSON and HTML reports into --audit-dir", nullptr},
-      {"audit-dir", 0, 0, G_OPTION_ARG_STRING, raw.text(audit_dir),
+      {"audit-dir", 0, 0, G_OPTION_ARG_STRING, raw.text(audit.dir),
        "Where --audit writes leakwatch.json and leakwatch.html (default steady-rtsp-audit)", "DIR"},
-      {"report-interval", 0, 0, G_OPTION_ARG_INT, &report_interval_s,
+      {"report-interval", 0, 0, G_OPTION_ARG_INT, &audit.report_interval_s,
        "With --audit: rewrite the reports every S seconds (default 10)", "S"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
   };
@@ -101,7 +101,7 @@ bool Options::parse(int argc, char **argv, int &exit_code) {
                      in_range(kProgram, "session-timeout", session_timeout_s, 1, 3600) &&
                      in_range(kProgram, "client-sndbuf", client_sndbuf_kib, 0, 65536) &&
                      in_range(kProgram, "status-interval", status_interval_s, 0, 3600) &&
-                     in_range(kProgram, "report-interval", report_interval_s, 0, 3600);
+                     in_range(kProgram, "report-interval", audit.report_interval_s, 0, 3600);
   if (!valid) {
     exit_code = 2;
     return false;

@@ -26,7 +26,6 @@ is the comparison. Exit status: 0 pass, 1 fail, 77 skipped (steady elements not 
 """
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -38,7 +37,7 @@ from steady_soak.compare import fd_growth, rss_detail, thread_growth  # noqa: E4
 from steady_soak.leakwatch import leakwatch_findings  # noqa: E402
 from steady_soak.plugins import have_leakwatch  # noqa: E402
 from steady_soak.proc import RssSampler, proc_snapshot  # noqa: E402
-from steady_soak.report import SoakResult, print_checks, select_variants  # noqa: E402
+from steady_soak.report import SoakResult, conclude, select_variants  # noqa: E402
 from steady_soak.text import log  # noqa: E402
 from soak_processes import FPS, Client, Server  # noqa: E402
 from soak_prometheus import Prometheus, check_from_prometheus, have_prometheus  # noqa: E402
@@ -280,16 +279,9 @@ def main():
     variants, skipped = select_variants(args.variants)
     results = [run_variant(v, args) for v in variants]
     print_side_by_side(results)
-    failed = print_checks(results)
-    with open(os.path.join(args.report_dir, "summary.json"), "w") as f:
-        json.dump([{"variant": r.variant, "checks": r.checks, "clients": r.clients,
-                    "killed": r.killed, "clean": r.clean, "throttle_fps": r.throttle_rates,
-                    "evicted_after_s": r.evicted_after, "before": r.before, "after": r.after,
-                    "rss_slope_mib_per_min": r.rss_slope_mib_per_min, "reuse": r.reuse,
-                    "final": r.final} for r in results], f, indent=2)
-    if failed:
-        return 1
-    return 77 if skipped else 0
+    return conclude(results, skipped, args.report_dir, lambda r: {
+        "clients": r.clients, "killed": r.killed, "clean": r.clean,
+        "throttle_fps": r.throttle_rates, "evicted_after_s": r.evicted_after, "reuse": r.reuse})
 
 
 if __name__ == "__main__":

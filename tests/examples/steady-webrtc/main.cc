@@ -71,9 +71,8 @@ int main(int argc, char **argv) {
   int exit_code = 0;
   if (!options.parse(argc, argv, exit_code))
     return exit_code;
-  return steady_examples::run_with_gstreamer(
-      steady_webrtc::kProgram, {options.audit, options.audit_dir, options.report_interval_s}, [&] {
-        GST_DEBUG_CATEGORY_INIT(steady_webrtc_debug, "steady-webrtc", 0, "steady-webrtc example");
-        return steady_webrtc::run(options);
-      });
+  return steady_examples::run_with_gstreamer(steady_webrtc::kProgram, options.audit, [&] {
+    GST_DEBUG_CATEGORY_INIT(steady_webrtc_debug, "steady-webrtc", 0, "steady-webrtc example");
+    return steady_webrtc::run(options);
+  });
 }

@@ -61,11 +61,11 @@ bool Options::parse(int argc, char **argv, int &exit_code) {
        "Remove a peer that sends no signalling message for this long, s (default 5)", "S"},
       {"status-interval", 0, 0, G_OPTION_ARG_INT, &status_interval_s,
        "Seconds between status lines; 0 for none (default 5)", "S"},
-      {"audit", 0, 0, G_OPTION_ARG_NONE, raw.flag(audit),
+      {"audit", 0, 0, G_OPTION_ARG_NONE, raw.flag(audit.enabled),
        "Run under gst-steady's leakwatch tracer, writing JSON and HTML reports", nullptr},
-      {"audit-dir", 0, 0, G_OPTION_ARG_STRING, raw.text(audit_dir),
+      {"audit-dir", 0, 0, G_OPTION_ARG_STRING, raw.text(audit.dir),
        "Where --audit writes its reports (default steady-webrtc-audit)", "DIR"},
-      {"report-interval", 0, 0, G_OPTION_ARG_INT, &report_interval_s,
+      {"report-interval", 0, 0, G_OPTION_ARG_INT, &audit.report_interval_s,
        "Seconds between leakwatch's periodic reports with --audit (default 10)", "S"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
 
@@ -98,7 +98,7 @@ bool Options::parse(int argc, char **argv, int &exit_code) {
       !in_range(kProgram, "peer-timeout", peer_timeout_s, 1, 3600) ||
       !in_range(kProgram, "port", port, 0, 65535) ||
       !in_range(kProgram, "status-interval", status_interval_s, 0, 3600) ||
-      !in_range(kProgram, "report-interval", report_interval_s, 1, 3600))
+      !in_range(kProgram, "report-interval", audit.report_interval_s, 1, 3600))
     return false;
   exit_code = 0;
   return true;

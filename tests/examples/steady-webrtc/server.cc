@@ -12,6 +12,7 @@
 #include "common/launch-pipeline.h"
 #include "common/proc-stats.h"
 #include "pipelines.h"
+#include "session-description.h"
 #include "stamp.h"
 
 GST_DEBUG_CATEGORY_EXTERN(steady_webrtc_debug);
@@ -358,17 +359,11 @@ void Server::on_negotiation_needed(GstElement *, gpointer data) {
 
 void Server::on_offer_created(GstPromise *promise, gpointer data) {
   auto *token = static_cast<Token *>(data);
-  GstWebRTCSessionDescription *offer = nullptr;
-  if (gst_promise_wait(promise) == GST_PROMISE_RESULT_REPLIED) {
-    const GstStructure *reply = gst_promise_get_reply(promise);
-    if (reply)
-      gst_structure_get(reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, nullptr);
-  }
-  gst_promise_unref(promise);
-  std::shared_ptr<GstWebRTCSessionDescription> shared(offer, [](GstWebRTCSessionDescription *d) {
-    if (d)
-      gst_webrtc_session_description_free(d);
-  });
+  std::shared_ptr<GstWebRTCSessionDescription> shared(take_promised_description(promise, "offer"),
+                                                      [](GstWebRTCSessionDescription *d) {
+                                                        if (d)
+                                                          gst_webrtc_session_description_free(d);
+                                                      });
   token->server->post(token->id, [shared](Server &server, Peer &peer) {
     if (!shared) {
       server.removed_failed_++;
@@ -376,12 +371,7 @@ void Server::on_offer_created(GstPromise *promise, gpointer data) {
       return;
     }
     g_signal_emit_by_name(peer.webrtc.get(), "set-local-description", shared.get(), nullptr);
-    gchar *text = gst_sdp_message_as_text(shared->sdp);
-    JsonBuilder *message = json_message("offer");
-    json_builder_set_member_name(message, "sdp");
-    json_builder_add_string_value(message, text);
-    g_free(text);
-    server.signalling_.send(peer.id, message);
+    server.signalling_.send(peer.id, description_message("offer", shared.get()));
   });
 }
 

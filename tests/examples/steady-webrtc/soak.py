@@ -30,7 +30,6 @@ Exit status: 0 pass, 1 fail, 77 skipped (steady elements not built).
 """
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -41,7 +40,7 @@ from steady_soak.compare import fd_growth, rss_detail, thread_growth  # noqa: E4
 from steady_soak.leakwatch import leakwatch_findings, objects_alive  # noqa: E402
 from steady_soak.plugins import have_leakwatch  # noqa: E402
 from steady_soak.proc import RssSampler, proc_snapshot  # noqa: E402
-from steady_soak.report import (SoakResult, closing_rows, print_checks,  # noqa: E402
+from steady_soak.report import (SoakResult, closing_rows, conclude,  # noqa: E402
                                 print_side_by_side as print_table, process_rows,
                                 select_variants)
 from steady_soak.stats import median  # noqa: E402
@@ -323,16 +322,9 @@ def main():
     results = [run_variant(v, args.sessions if v == "steady" else args.baseline_sessions, args)
                for v in variants]
     print_side_by_side(results)
-    failed = print_checks(results)
-    with open(os.path.join(args.report_dir, "summary.json"), "w") as f:
-        json.dump([{"variant": r.variant, "checks": r.checks, "sessions": r.sessions,
-                    "killed": r.killed, "clean": r.clean, "phase": r.phase,
-                    "latency_ms_p50_p95_p99": r.latency_summary(),
-                    "before": r.before, "after": r.after, "rss_slope_mib_per_min": r.rss_slope_mib_per_min,
-                    "final": r.final} for r in results], f, indent=2)
-    if failed:
-        return 1
-    return 77 if skipped else 0
+    return conclude(results, skipped, args.report_dir, lambda r: {
+        "sessions": r.sessions, "killed": r.killed, "clean": r.clean, "phase": r.phase,
+        "latency_ms_p50_p95_p99": r.latency_summary()})
 
 
 if __name__ == "__main__":

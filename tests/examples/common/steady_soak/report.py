@@ -1,6 +1,9 @@
 """A soak's result per variant, the side-by-side table, the verdict lines, and which variants
 run. Only the steady variant is held to its checks; the baseline is the comparison."""
 
+import json
+import os
+
 from .plugins import have_steady_elements
 from .text import log
 
@@ -50,8 +53,11 @@ def print_side_by_side(results, rows, column):
         log(label.ljust(width) + "".join(fn(r).ljust(column) for r in results))
 
 
-def print_checks(results):
-    """A line a check: PASS/FAIL for steady, ok/no for the others. True when steady failed."""
+def conclude(results, skipped, report_dir, fields):
+    """Prints a line a check (PASS/FAIL for steady, ok/no for the others) and writes
+    report_dir/summary.json: each variant's checks, /proc before and after, RSS slope, final line
+    and fields(result). Returns the exit status: 1 when a steady check failed, else 77 when
+    steady was skipped, else 0."""
     failed = False
     for r in results:
         log(f"\n{r.variant}:")
@@ -62,7 +68,13 @@ def print_checks(results):
             failed |= asserted and not ok
         if r.leakwatch is not None:
             log(f"  leakwatch HTML report: {r.leakwatch['html']}")
-    return failed
+    with open(os.path.join(report_dir, "summary.json"), "w") as f:
+        json.dump([{"variant": r.variant, "checks": r.checks, **fields(r), "before": r.before,
+                    "after": r.after, "rss_slope_mib_per_min": r.rss_slope_mib_per_min,
+                    "final": r.final} for r in results], f, indent=2)
+    if failed:
+        return 1
+    return 77 if skipped else 0
 
 
 def select_variants(names):
