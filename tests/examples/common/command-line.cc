@@ -28,12 +28,15 @@ void OptionStorage::commit() {
     *target = value;
 }
 
-bool in_range(const char *program, const char *name, int value, int lo, int hi) {
-  if (value >= lo && value <= hi)
-    return true;
-  std::fprintf(stderr, "%s: --%s=%d is out of range, allowed %d..%d\n", program, name, value, lo,
-               hi);
-  return false;
+bool in_range(const char *program, std::initializer_list<IntRange> options) {
+  for (const IntRange &o : options) {
+    if (o.value < o.lo || o.value > o.hi) {
+      std::fprintf(stderr, "%s: --%s=%d is out of range, allowed %d..%d\n", program, o.name,
+                   o.value, o.lo, o.hi);
+      return false;
+    }
+  }
+  return true;
 }
 
 bool parse_command_line(const char *program, const char *summary, const char *description,

@@ -4,6 +4,7 @@
 
 #include <glib.h>
 
+#include <initializer_list>
 #include <list>
 #include <string>
 
@@ -28,9 +29,17 @@ class OptionStorage {
   std::list<std::pair<gboolean, bool *>> flags_;
 };
 
-// True when lo <= value <= hi; else prints "<program>: --NAME=VALUE is out of range, allowed
-// LO..HI" on stderr.
-bool in_range(const char *program, const char *name, int value, int lo, int hi);
+// An integer option's name, value and allowed range.
+struct IntRange {
+  const char *name;
+  int value;
+  int lo;
+  int hi;
+};
+
+// True when every option is within its range; else prints, for the first that is not,
+// "<program>: --NAME=VALUE is out of range, allowed LO..HI" on stderr.
+bool in_range(const char *program, std::initializer_list<IntRange> options);
 
 // Parses argv against entries (NULL-terminated) and commits storage. --help prints the help
 // and exits 0, as GOption does. On an error prints "<program>: <error> (try --help)" on stderr

@@ -88,20 +88,20 @@ bool Options::parse(int argc, char **argv, int &exit_code) {
     return false;
   }
 
-  const bool valid = in_range(kProgram, "port", port, 0, 65535) &&
-                     in_range(kProgram, "width", width, 16, 7680) &&
-                     in_range(kProgram, "height", height, 16, 4320) &&
-                     in_range(kProgram, "framerate", framerate, 1, 240) &&
-                     in_range(kProgram, "bitrate", bitrate_kbps, 16, 200000) &&
-                     in_range(kProgram, "key-int-max", key_int_max, 1, 3000) &&
-                     in_range(kProgram, "pool-max-idle", pool_max_idle, 0, 1000) &&
-                     in_range(kProgram, "ring", ring_buffers, 1, 10000) &&
-                     in_range(kProgram, "stall-timeout", stall_timeout_ms, 0, 600000) &&
-                     in_range(kProgram, "client-queue-ms", client_queue_ms, 1, 60000) &&
-                     in_range(kProgram, "session-timeout", session_timeout_s, 1, 3600) &&
-                     in_range(kProgram, "client-sndbuf", client_sndbuf_kib, 0, 65536) &&
-                     in_range(kProgram, "status-interval", status_interval_s, 0, 3600) &&
-                     in_range(kProgram, "report-interval", audit.report_interval_s, 0, 3600);
+  const bool valid = in_range(kProgram, {{"port", port, 0, 65535},
+                                         {"width", width, 16, 7680},
+                                         {"height", height, 16, 4320},
+                                         {"framerate", framerate, 1, 240},
+                                         {"bitrate", bitrate_kbps, 16, 200000},
+                                         {"key-int-max", key_int_max, 1, 3000},
+                                         {"pool-max-idle", pool_max_idle, 0, 1000},
+                                         {"ring", ring_buffers, 1, 10000},
+                                         {"stall-timeout", stall_timeout_ms, 0, 600000},
+                                         {"client-queue-ms", client_queue_ms, 1, 60000},
+                                         {"session-timeout", session_timeout_s, 1, 3600},
+                                         {"client-sndbuf", client_sndbuf_kib, 0, 65536},
+                                         {"status-interval", status_interval_s, 0, 3600},
+                                         {"report-interval", audit.report_interval_s, 0, 3600}});
   if (!valid) {
     exit_code = 2;
     return false;

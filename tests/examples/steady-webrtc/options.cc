@@ -87,18 +87,18 @@ bool Options::parse(int argc, char **argv, int &exit_code) {
     return false;
   }
   // The painted timestamp needs 32 blocks across and two rows of them.
-  if (!in_range(kProgram, "width", width, 64, 7680) ||
-      !in_range(kProgram, "height", height, 48, 4320) ||
-      !in_range(kProgram, "framerate", framerate, 1, 240) ||
-      !in_range(kProgram, "bitrate", bitrate_kbps, 50, 100000) ||
-      !in_range(kProgram, "key-int-max", key_int_max, 1, 10000) ||
-      !in_range(kProgram, "ring", ring_buffers, 2, 4096) ||
-      !in_range(kProgram, "peer-queue-ms", peer_queue_ms, 10, 60000) ||
-      !in_range(kProgram, "keyframe-min-interval", keyframe_min_ms, 0, 60000) ||
-      !in_range(kProgram, "peer-timeout", peer_timeout_s, 1, 3600) ||
-      !in_range(kProgram, "port", port, 0, 65535) ||
-      !in_range(kProgram, "status-interval", status_interval_s, 0, 3600) ||
-      !in_range(kProgram, "report-interval", audit.report_interval_s, 1, 3600))
+  if (!in_range(kProgram, {{"width", width, 64, 7680},
+                           {"height", height, 48, 4320},
+                           {"framerate", framerate, 1, 240},
+                           {"bitrate", bitrate_kbps, 50, 100000},
+                           {"key-int-max", key_int_max, 1, 10000},
+                           {"ring", ring_buffers, 2, 4096},
+                           {"peer-queue-ms", peer_queue_ms, 10, 60000},
+                           {"keyframe-min-interval", keyframe_min_ms, 0, 60000},
+                           {"peer-timeout", peer_timeout_s, 1, 3600},
+                           {"port", port, 0, 65535},
+                           {"status-interval", status_interval_s, 0, 3600},
+                           {"report-interval", audit.report_interval_s, 1, 3600}}))
     return false;
   exit_code = 0;
   return true;
