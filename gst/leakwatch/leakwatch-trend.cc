@@ -1,35 +1,13 @@
 #include "leakwatch-trend.h"
 
-#include <algorithm>
+#include "steady-stats.h"
 
 namespace leakwatch {
 
 constexpr int TrendBank::kScales[3];
 
-namespace {
-double median(std::vector<double> v) {
-  if (v.empty())
-    return 0;
-  size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + mid, v.end());
-  double hi = v[mid];
-  if (v.size() % 2 == 1)
-    return hi;
-  double lo = *std::max_element(v.begin(), v.begin() + mid);
-  return (lo + hi) / 2;
-}
-}  // namespace
-
 double theil_sen_slope(const std::vector<std::pair<double, double>> &points) {
-  std::vector<double> slopes;
-  slopes.reserve(points.size() * (points.size() - (points.empty() ? 0 : 1)) / 2);
-  for (size_t i = 0; i < points.size(); ++i)
-    for (size_t j = i + 1; j < points.size(); ++j) {
-      double dt = points[j].first - points[i].first;
-      if (dt > 0)
-        slopes.push_back((points[j].second - points[i].second) / dt);
-    }
-  return median(std::move(slopes));
+  return steady::theil_sen_slope(points);
 }
 
 WindowResult evaluate_window(const std::vector<std::pair<double, double>> &points,
@@ -48,7 +26,7 @@ WindowResult evaluate_window(const std::vector<std::pair<double, double>> &point
     std::vector<double> v;
     for (size_t i = n * k / 4; i < n * (k + 1) / 4; ++i)
       v.push_back(points[i].second);
-    q[k] = median(std::move(v));
+    q[k] = steady::median(std::move(v));
   }
   r.growth = q[3] - q[0];
   // Every quarter must carry a fair share of the growth: a step lands in one quarter.

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <vector>
+#include "steady-stats.h"
 
 namespace {
 
@@ -119,11 +120,6 @@ double run_once(const char *factory, const std::string &props, guint64 n,
   return std::chrono::duration<double>(t1 - t0).count();
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 void throughput(const char *label, guint64 n, gsize size, const std::string &queue_props,
                 const std::string &bq_props, int runs) {
   std::vector<GstBuffer *> bufs = make_buffers(size > 4096 ? 64 : 256, size);
@@ -134,7 +130,7 @@ void throughput(const char *label, guint64 n, gsize size, const std::string &que
   }
   for (GstBuffer *b : bufs)
     gst_buffer_unref(b);
-  const double mq = median(tq), mb = median(tb);
+  const double mq = steady::median(tq), mb = steady::median(tb);
   std::printf("%s\n", label);
   std::printf("  queue        %s\n", queue_props.c_str());
   std::printf("  boundedqueue %s\n", bq_props.c_str());

@@ -35,6 +35,7 @@
 #include <cstring>
 #include <string>
 #include <vector>
+#include "steady-stats.h"
 
 namespace {
 
@@ -141,12 +142,6 @@ int run_child(long buffers) {
   return rc;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n == 0 ? 0 : (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
-}
-
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -212,11 +207,12 @@ int main(int argc, char **argv) {
       std::fflush(stdout);
     }
   }
-  const double base = median(configs[0].ms), cpu_base = median(configs[0].cpu_ms);
+  const double base = steady::median(configs[0].ms), cpu_base = steady::median(configs[0].cpu_ms);
   std::printf("\n%-24s %14s %8s %14s %8s\n", "configuration", "median wall ms", "ratio",
               "median cpu ms", "ratio");
   for (const Config &c : configs)
-    std::printf("%-24s %14.1f %7.3fx %14.1f %7.3fx\n", c.label, median(c.ms), median(c.ms) / base,
-                median(c.cpu_ms), median(c.cpu_ms) / cpu_base);
+    std::printf("%-24s %14.1f %7.3fx %14.1f %7.3fx\n", c.label, steady::median(c.ms),
+                steady::median(c.ms) / base, steady::median(c.cpu_ms),
+                steady::median(c.cpu_ms) / cpu_base);
   return 0;
 }

@@ -21,6 +21,7 @@
 #include <cstring>
 #include <string>
 #include <vector>
+#include "steady-stats.h"
 
 namespace {
 
@@ -42,12 +43,6 @@ std::string fetch(int port, const char *accept) {
   }
   close(fd);
   return out;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n == 0 ? 0 : (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
 }
 
 size_t series_in(const std::string &response) {
@@ -121,7 +116,7 @@ int main(int argc, char **argv) {
       scrapes);
   std::printf("%-16s %14s %10s %8s\n", "format", "median ms", "bytes", "series");
   for (const Format &f : formats)
-    std::printf("%-16s %14.2f %10zu %8zu\n", f.label, median(f.ms), f.bytes, f.series);
+    std::printf("%-16s %14.2f %10zu %8zu\n", f.label, steady::median(f.ms), f.bytes, f.series);
 
   for (GstElement *p : pipelines)
     gst_object_unref(p);

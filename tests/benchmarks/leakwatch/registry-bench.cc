@@ -18,6 +18,7 @@
 #include <cstring>
 #include <memory>
 #include <vector>
+#include "steady-stats.h"
 
 namespace {
 
@@ -120,11 +121,6 @@ double run_once(int pipelines, long events, bool spread) {
   return ns_per_event(reg, slots, addr, pop, events, spread ? pop.bins.size() : 10);
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -148,7 +144,7 @@ int main(int argc, char **argv) {
       small.push_back(run_once(10, events, spread));
       large.push_back(run_once(1000, events, spread));
     }
-    const double s = median(small), l = median(large);
+    const double s = steady::median(small), l = steady::median(large);
     std::printf("events on %s:\n", spread ? "every pipeline, round-robin" : "10 pipelines");
     std::printf("  %6d live pads (%4d pipelines): %10.1f ns/event (median)\n",
                 10 * kElementsPerPipeline * kPadsPerElement, 10, s);

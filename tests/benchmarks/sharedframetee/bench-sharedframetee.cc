@@ -28,6 +28,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include "steady-stats.h"
 
 namespace {
 
@@ -241,12 +242,6 @@ Result run_once(Variant variant, int branches, bool stalled, Mode mode, const Pa
   return r;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 struct Summary {
   double delivered, per_cpu, peak;
   int blocked;
@@ -261,7 +256,7 @@ Summary summarize(const std::vector<Result> &rs) {
     c.push_back(r.peak_bytes);
     blocked += r.blocked ? 1 : 0;
   }
-  return {median(a), median(b), median(c), blocked};
+  return {steady::median(a), steady::median(b), steady::median(c), blocked};
 }
 
 std::string delivered_cell(const Summary &s) {

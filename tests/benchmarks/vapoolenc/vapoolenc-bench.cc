@@ -35,6 +35,7 @@
 #include <sstream>
 #include <string>
 #include <vector>
+#include "steady-stats.h"
 
 namespace {
 
@@ -94,20 +95,14 @@ double run_session(const std::string &desc, bool *keyframe = nullptr) {
   return std::chrono::duration<double, std::milli>(fb.at - start).count();
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-// Theil-Sen: the median of the slopes between all pairs of samples (robust to outliers).
+// Theil-Sen over evenly spaced samples (x = sample index); every second sample past 400 bounds
+// the pair count.
 double theil_sen(const std::vector<double> &y) {
-  std::vector<double> slopes;
-  const size_t stride = y.size() > 400 ? 2 : 1;  // bounds the pair count
+  const size_t stride = y.size() > 400 ? 2 : 1;
+  std::vector<std::pair<double, double>> points;
   for (size_t i = 0; i < y.size(); i += stride)
-    for (size_t j = i + stride; j < y.size(); j += stride)
-      slopes.push_back((y[j] - y[i]) / static_cast<double>(j - i));
-  return slopes.empty() ? 0 : median(slopes);
+    points.emplace_back(static_cast<double>(i), y[i]);
+  return steady::theil_sen_slope(points);
 }
 
 // Ordinary least squares, for contrast with the robust estimate.
@@ -451,7 +446,8 @@ int main(int argc, char **argv) {
     reused.push_back(run_session(pooled, &key));
     all_key = all_key && key;
   }
-  const double m_hw = median(fresh_hw), m_sw = median(fresh_sw), m_re = median(reused);
+  const double m_hw = steady::median(fresh_hw), m_sw = steady::median(fresh_sw),
+               m_re = steady::median(reused);
   std::printf("\n== session start: PLAYING -> first encoded buffer (median of %d)\n", reps);
   std::printf("  fresh fakehwenc             %8.2f ms\n", m_hw);
   std::printf("  fresh x264enc               %8.2f ms\n", m_sw);

@@ -17,6 +17,7 @@
 #include <set>
 #include <string>
 #include <vector>
+#include "steady-stats.h"
 
 int vapoolenc_va_leakwatch_child(const char *scenario);  // vapoolenc-va-leakwatch.cc
 
@@ -51,13 +52,6 @@ std::string check_factory(GstElement *p, const char *device) {
   else
     fail_unless(got.rfind("va", 0) == 0 && !vaapi, "device=va encoded with '%s'", got.c_str());
   return got;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty())
-    return 0;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 double p90(std::vector<double> v) {
@@ -261,10 +255,10 @@ void print_figures(const char *what, const char *device, long delay_ms, const Fi
       "contexts_created=%lld displays_opened=%lld peak_contexts=%d peak_surfaces=%d "
       "frames_encoded=%lld node_fds_max=%d stop_ms_median=%.2f\n",
       what, device, f.factory.c_str(), kSessions, delay_ms, f.first_ms[0], pool ? "_reused" : "",
-      median(steady), p90(steady), static_cast<long long>(f.driver.contexts_created),
+      steady::median(steady), p90(steady), static_cast<long long>(f.driver.contexts_created),
       static_cast<long long>(f.driver.displays_opened), f.driver.peak_contexts,
       f.driver.peak_surfaces, static_cast<long long>(f.driver.frames_encoded), f.node_fds_max,
-      median(f.stop_ms));
+      steady::median(f.stop_ms));
 }
 
 void sessions_pool_vs_plain(const char *device) {
@@ -302,8 +296,8 @@ void sessions_pool_vs_plain(const char *device) {
   g_print(
       "VAPOOLENC-VA-RATIO device=%s sessions=%u reuse_rate=%.3f first_buffer_median "
       "pooled/plain=%.3f (%.2f ms / %.2f ms)\n",
-      device, kSessions, st.reuse_rate, median(reused) / median(plain.first_ms), median(reused),
-      median(plain.first_ms));
+      device, kSessions, st.reuse_rate, steady::median(reused) / steady::median(plain.first_ms),
+      steady::median(reused), steady::median(plain.first_ms));
   for (double ms : plain.first_ms)
     fail_unless(ms >= delay_ms, "a plain session's first buffer came before its context");
 }

@@ -59,12 +59,12 @@ std::string peer_description(const Options &o) {
   std::string pay;
   if (o.codec == "vp8")
     pay =
-        "rtpvp8pay picture-id-mode=15-bit mtu=1200 ! "
+        "rtpvp8pay name=pay picture-id-mode=15-bit mtu=1200 ! "
         "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000,"
         "rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true";
   else
     pay =
-        "rtph264pay config-interval=-1 aggregate-mode=zero-latency mtu=1200 ! "
+        "rtph264pay name=pay config-interval=-1 aggregate-mode=zero-latency mtu=1200 ! "
         "application/x-rtp,media=video,encoding-name=H264,payload=96,clock-rate=90000,"
         "rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true";
   return queue + " ! " + pay + " ! webrtcbin name=webrtc bundle-policy=max-bundle";

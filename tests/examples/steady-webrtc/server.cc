@@ -43,6 +43,11 @@ void count_webrtcbin_freed(gpointer, GObject *) {
   counters.webrtcbins_freed++;
 }
 
+GstPadProbeReturn drop_force_key_unit(GstPad *, GstPadProbeInfo *info, gpointer) {
+  return gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info)) ? GST_PAD_PROBE_DROP
+                                                                           : GST_PAD_PROBE_OK;
+}
+
 }  // namespace
 
 // What GStreamer threads' callbacks know of their peer: the server and the peer's id, looked
@@ -165,6 +170,18 @@ bool Server::add_peer(std::uint64_t id, std::string &error) {
         GST_WARNING("ICE agent refused local address %s", address.c_str());
     }
     gst_object_unref(ice);
+  }
+
+  if (options_.codec == "h264") {
+    // rtph264pay (seen with 1.22's) answers a downstream force-key-unit with all-headers by
+    // sending SPS/PPS as an access unit of their own, marker bit set, ahead of the keyframe.
+    // Chromium takes that for a frame, fails to decode it and asks for a keyframe, whose
+    // event starts the same again: a keyframe every keyframe-min-interval for good.
+    // config-interval=-1 already puts SPS/PPS in front of every IDR, inside its access unit.
+    auto pay = ObjectRef<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(parsed), "pay"));
+    auto pay_sink = ObjectRef<GstPad>::adopt(gst_element_get_static_pad(pay.get(), "sink"));
+    gst_pad_add_probe(pay_sink.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, drop_force_key_unit,
+                      nullptr, nullptr);
   }
 
   auto token = [this, id]() { return new Token{this, id}; };
