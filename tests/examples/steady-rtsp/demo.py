@@ -14,8 +14,11 @@ import sys
 import threading
 import time
 
-from soak_processes import FPS, Client, Server, have_leakwatch, have_steady_elements, log
-from soak_report import leakwatch_findings
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from steady_soak.leakwatch import leakwatch_findings  # noqa: E402
+from steady_soak.plugins import have_leakwatch, have_steady_elements  # noqa: E402
+from steady_soak.text import log  # noqa: E402
+from soak_processes import FPS, Client, Server  # noqa: E402
 
 
 

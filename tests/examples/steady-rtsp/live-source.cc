@@ -6,6 +6,7 @@
 #include <sstream>
 #include <utility>
 
+#include "common/launch-pipeline.h"
 #include "pipelines.h"
 
 GST_DEBUG_CATEGORY_EXTERN(steady_rtsp_debug);
@@ -59,21 +60,10 @@ LiveSource::~LiveSource() {
 bool LiveSource::start(std::string &error) {
   const std::string description = live_source_description(options_);
   GST_INFO("live source: %s", description.c_str());
-  GError *parse_error = nullptr;
-  GstElement *parsed = gst_parse_launch_full(description.c_str(), nullptr,
-                                             GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);
-  if (!parsed) {
-    error = std::string("cannot build the /live source pipeline: ") + parse_error->message;
-    g_error_free(parse_error);
+  pipeline_ = steady_examples::launch_pipeline(description, "/live source", "live-source", error);
+  if (!pipeline_)
     return false;
-  }
-  pipeline_ = ObjectRef<GstElement>::adopt(GST_ELEMENT(gst_object_ref_sink(parsed)));
-  if (!GST_IS_PIPELINE(parsed)) {
-    error = "the /live source description did not produce a pipeline: check --source";
-    pipeline_.reset();
-    return false;
-  }
-  gst_object_set_name(GST_OBJECT(parsed), "live-source");
+  GstElement *parsed = pipeline_.get();
   // Client media pipelines use the system clock too (see Server), so a buffer's clock time
   // means the same thing on both sides of a ClientBridge.
   GstClock *clock = gst_system_clock_obtain();

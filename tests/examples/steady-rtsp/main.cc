@@ -12,16 +12,15 @@
 //
 //   steady-rtsp --port 8554 &
 //   ffplay rtsp://127.0.0.1:8554/live
-#include <glib-unix.h>
 #include <gst/gst.h>
 
-#include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <string>
 
-#include "audit.h"
+#include "common/factories.h"
+#include "common/program.h"
+#include "common/service-loop.h"
 #include "live-source.h"
 #include "options.h"
 #include "pipelines.h"
@@ -33,38 +32,20 @@ GST_DEBUG_CATEGORY(steady_rtsp_debug);
 namespace steady_rtsp {
 namespace {
 
-bool check_factories(const Options &options) {
-  bool ok = true;
-  for (const std::string &name : required_factories(options)) {
-    GstElementFactory *factory = gst_element_factory_find(name.c_str());
-    if (factory) {
-      gst_object_unref(factory);
-      continue;
-    }
-    ok = false;
-    std::fprintf(stderr, "steady-rtsp: element '%s' is not available.%s\n", name.c_str(),
-                 options.baseline
-                     ? " Install the GStreamer plugin that provides it."
-                     : " Build gst-steady with that plugin and set GST_PLUGIN_PATH to its build "
-                       "dir (or run with --baseline).");
-  }
-  return ok;
+constexpr const char *kProgram = "steady-rtsp";
+
+std::string factory_hint(const Options &options) {
+  return options.baseline ? " Install the GStreamer plugin that provides it."
+                          : " Build gst-steady with that plugin and set GST_PLUGIN_PATH to its "
+                            "build dir (or run with --baseline).";
 }
 
-struct Run {
-  GMainLoop *loop = g_main_loop_new(nullptr, FALSE);
-  int exit_code = 0;
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  ~Run() { g_main_loop_unref(loop); }
-  double uptime() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  }
-};
-
 int run(const Options &options) {
-  if (!check_factories(options))
+  if (!steady_examples::have_factories(
+          kProgram, required_factories(options),
+          [&options](const std::string &) { return factory_hint(options); }))
     return 2;
-  Run state;
+  steady_examples::ServiceLoop loop(kProgram);
   Server *server_for_evictions = nullptr;
   auto live = std::make_shared<LiveSource>(
       options,
@@ -72,66 +53,29 @@ int run(const Options &options) {
         if (server_for_evictions)
           server_for_evictions->evict(media);
       },
-      [&state](const std::string &error) {
-        std::fprintf(stderr, "steady-rtsp: %s\n", error.c_str());
-        state.exit_code = 1;
-        g_main_loop_quit(state.loop);
-      });
+      [&loop](const std::string &error) { loop.fail(error); });
   std::string error;
   if (!live->start(error)) {
-    std::fprintf(stderr, "steady-rtsp: %s\n", error.c_str());
+    std::fprintf(stderr, "%s: %s\n", kProgram, error.c_str());
     return 1;
   }
-  int final_code = 0;
+  int exit_code = 0;
   {
     Server server(options, live);
     if (!server.start(error)) {
-      std::fprintf(stderr, "steady-rtsp: %s\n", error.c_str());
+      std::fprintf(stderr, "%s: %s\n", kProgram, error.c_str());
       return 1;
     }
     server_for_evictions = &server;
-
-    auto quit = [](gpointer data) -> gboolean {
-      g_main_loop_quit(static_cast<Run *>(data)->loop);
-      return G_SOURCE_CONTINUE;  // removed below, with the others
-    };
-    const guint sigint = g_unix_signal_add(SIGINT, quit, &state);
-    const guint sigterm = g_unix_signal_add(SIGTERM, quit, &state);
-    struct StatusContext {
-      Server *server;
-      Run *state;
-    } status_context{&server, &state};
-    guint status = 0;
-    if (options.status_interval_s > 0) {
-      status = g_timeout_add_seconds(
-          options.status_interval_s,
-          [](gpointer data) -> gboolean {
-            auto &ctx = *static_cast<StatusContext *>(data);
-            std::printf("steady-rtsp: %s\n", ctx.server->status_line(ctx.state->uptime()).c_str());
-            std::fflush(stdout);
-            return G_SOURCE_CONTINUE;
-          },
-          &status_context);
-    }
-
-    g_main_loop_run(state.loop);
-
-    std::printf("steady-rtsp: shutting down\n");
-    if (status)
-      g_source_remove(status);
-    g_source_remove(sigint);
-    g_source_remove(sigterm);
+    loop.run(options.status_interval_s,
+             [&server](double uptime_s) { return server.status_line(uptime_s); });
     server_for_evictions = nullptr;
     const bool clean = server.shutdown();
-    std::printf("steady-rtsp: %s\n", server.status_line(state.uptime()).c_str());
-    std::printf("steady-rtsp: %s\n", server.final_summary().c_str());
-    if (!clean) {
-      std::fprintf(stderr, "steady-rtsp: some client media were still alive after shutdown\n");
-      final_code = 3;
-    }
+    exit_code = loop.finish(clean, server.status_line(loop.uptime()), server.final_summary(),
+                            "some client media were still alive after shutdown");
   }
   live->stop();
-  return state.exit_code ? state.exit_code : final_code;
+  return exit_code;
 }
 
 }  // namespace
@@ -143,29 +87,8 @@ int main(int argc, char **argv) {
   int exit_code = 0;
   if (!options.parse(argc, argv, exit_code))
     return exit_code;
-  if (options.audit) {
-    std::string error;
-    if (!steady_rtsp::prepare_audit(options, error)) {
-      std::fprintf(stderr, "steady-rtsp: %s\n", error.c_str());
-      return 2;
-    }
-  }
-  gst_init(nullptr, nullptr);
-  GST_DEBUG_CATEGORY_INIT(steady_rtsp_debug, "steady-rtsp", 0, "steady-rtsp example server");
-  if (options.audit) {
-    if (!steady_rtsp::audit_active()) {
-      std::fprintf(stderr,
-                   "steady-rtsp: --audit: the leakwatch tracer is not available; build gst-steady "
-                   "with leakwatch and set GST_PLUGIN_PATH to its build dir\n");
-      gst_deinit();
-      return 2;
-    }
-    std::printf("steady-rtsp: auditing with leakwatch: %s, %s\n",
-                steady_rtsp::audit_json_path(options).c_str(),
-                steady_rtsp::audit_html_path(options).c_str());
-  }
-  exit_code = steady_rtsp::run(options);
-  // Pooled encoder sessions are released here, and leakwatch writes its final reports.
-  gst_deinit();
-  return exit_code;
+  return steady_examples::run_with_gstreamer(steady_rtsp::kProgram, options.audit, [&] {
+    GST_DEBUG_CATEGORY_INIT(steady_rtsp_debug, "steady-rtsp", 0, "steady-rtsp example server");
+    return steady_rtsp::run(options);
+  });
 }

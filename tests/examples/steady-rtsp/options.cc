@@ -4,55 +4,30 @@
 
 #include <cstdio>
 
+#include "common/command-line.h"
+
 namespace steady_rtsp {
 
 namespace {
 
-// GOption writes into C storage; these hold it until it is copied into Options.
-struct RawOptions {
-  gchar *address = nullptr;
-  gchar *source = nullptr;
-  gchar *transcode_source = nullptr;
-  gchar *baseline_queue = nullptr;
-  gchar *device = nullptr;
-  gchar *hardware_factories = nullptr;
-  gchar *client_queue_leaky = nullptr;
-  gchar *audit_dir = nullptr;
-  ~RawOptions() {
-    for (gchar *s : {address, source, transcode_source, baseline_queue, device, hardware_factories,
-                     client_queue_leaky, audit_dir})
-      g_free(s);
-  }
-};
+using steady_examples::in_range;
 
-void take(gchar *raw, std::string &into) {
-  if (raw)
-    into = raw;
-}
-
-bool in_range(const char *name, int value, int lo, int hi) {
-  if (value >= lo && value <= hi)
-    return true;
-  std::fprintf(stderr, "steady-rtsp: --%s=%d is out of range, allowed %d..%d\n", name, value, lo,
-               hi);
-  return false;
-}
+constexpr const char *kProgram = "steady-rtsp";
 
 }  // namespace
 
 bool Options::parse(int argc, char **argv, int &exit_code) {
-  RawOptions raw;
-  gboolean baseline_flag = baseline, audit_flag = audit;
+  steady_examples::OptionStorage raw;
   const GOptionEntry entries[] = {
-      {"address", 0, 0, G_OPTION_ARG_STRING, &raw.address, "Address to listen on (default 0.0.0.0)",
-       "ADDR"},
+      {"address", 0, 0, G_OPTION_ARG_STRING, raw.text(address),
+       "Address to listen on (default 0.0.0.0)", "ADDR"},
       {"port", 'p', 0, G_OPTION_ARG_INT, &port,
        "Port to listen on; 0 picks a free one (default 8554)", "PORT"},
-      {"source", 0, 0, G_OPTION_ARG_STRING, &raw.source,
+      {"source", 0, 0, G_OPTION_ARG_STRING, raw.text(source),
        "Launch fragment of the shared /live source producing raw video (default "
        "\"videotestsrc is-live=true\")",
        "FRAGMENT"},
-      {"transcode-source", 0, 0, G_OPTION_ARG_STRING, &raw.transcode_source,
+      {"transcode-source", 0, 0, G_OPTION_ARG_STRING, raw.text(transcode_source),
        "Launch fragment of each /transcode client's own source (default \"videotestsrc "
        "is-live=true pattern=ball\")",
        "FRAGMENT"},
@@ -64,15 +39,15 @@ bool Options::parse(int argc, char **argv, int &exit_code) {
        "KBPS"},
       {"key-int-max", 0, 0, G_OPTION_ARG_INT, &key_int_max, "Frames between keyframes (default 30)",
        "FRAMES"},
-      {"baseline", 0, 0, G_OPTION_ARG_NONE, &baseline_flag,
+      {"baseline", 0, 0, G_OPTION_ARG_NONE, raw.flag(baseline),
        "Build the pipelines the usual way instead: tee ! queue per /live client and a plain "
        "x264enc per /transcode client",
        nullptr},
-      {"baseline-queue", 0, 0, G_OPTION_ARG_STRING, &raw.baseline_queue,
+      {"baseline-queue", 0, 0, G_OPTION_ARG_STRING, raw.text(baseline_queue),
        "With --baseline: the queue of each /live branch (default \"queue\")", "FRAGMENT"},
-      {"device", 0, 0, G_OPTION_ARG_STRING, &raw.device,
+      {"device", 0, 0, G_OPTION_ARG_STRING, raw.text(device),
        "vapoolenc device: auto, va, vaapi, nvenc, software (default auto)", "DEVICE"},
-      {"hardware-factories", 0, 0, G_OPTION_ARG_STRING, &raw.hardware_factories,
+      {"hardware-factories", 0, 0, G_OPTION_ARG_STRING, raw.text(hardware_factories),
        "vapoolenc hardware-factories (comma-separated encoder factories)", "LIST"},
       {"pool-max-idle", 0, 0, G_OPTION_ARG_INT, &pool_max_idle,
        "vapoolenc max-idle: parked encoder sessions kept for reuse (default 4)", "N"},
@@ -80,7 +55,7 @@ bool Options::parse(int argc, char **argv, int &exit_code) {
        "sharedframetee capacity-buffers: the /live ring shared by all clients (default 32)", "N"},
       {"stall-timeout", 0, 0, G_OPTION_ARG_INT, &stall_timeout_ms,
        "Evict a /live client that took nothing for this long, in ms (default 3000)", "MS"},
-      {"client-queue-leaky", 0, 0, G_OPTION_ARG_STRING, &raw.client_queue_leaky,
+      {"client-queue-leaky", 0, 0, G_OPTION_ARG_STRING, raw.text(client_queue_leaky),
        "boundedqueue leaky mode of each /live branch: no (a slow client lags in the shared ring) "
        "or downstream (its own queue drops whole GOPs) (default no)",
        "MODE"},
@@ -94,60 +69,45 @@ bool Options::parse(int argc, char **argv, int &exit_code) {
        "KIB"},
       {"status-interval", 0, 0, G_OPTION_ARG_INT, &status_interval_s,
        "Print a status line every S seconds; 0 disables it (default 5)", "S"},
-      {"audit", 0, 0, G_OPTION_ARG_NONE, &audit_flag,
+      {"audit", 0, 0, G_OPTION_ARG_NONE, raw.flag(audit.enabled),
        "Run under the leakwatch tracer, writing JSON and HTML reports into --audit-dir", nullptr},
-      {"audit-dir", 0, 0, G_OPTION_ARG_STRING, &raw.audit_dir,
+      {"audit-dir", 0, 0, G_OPTION_ARG_STRING, raw.text(audit.dir),
        "Where --audit writes leakwatch.json and leakwatch.html (default steady-rtsp-audit)", "DIR"},
-      {"report-interval", 0, 0, G_OPTION_ARG_INT, &report_interval_s,
+      {"report-interval", 0, 0, G_OPTION_ARG_INT, &audit.report_interval_s,
        "With --audit: rewrite the reports every S seconds (default 10)", "S"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
   };
 
-  GOptionContext *context = g_option_context_new("- RTSP server built from gst-steady's elements");
-  g_option_context_add_main_entries(context, entries, nullptr);
-  g_option_context_set_description(
-      context,
-      "Mounts /live (one shared source, encoded once, fanned out to every client) and /transcode\n"
-      "(one pipeline and one pooled encoder session per client). See docs/steady-rtsp.md.\n");
-  GError *error = nullptr;
-  const gboolean ok = g_option_context_parse(context, &argc, &argv, &error);
-  g_option_context_free(context);
-  if (!ok) {
-    std::fprintf(stderr, "steady-rtsp: %s (try --help)\n", error->message);
-    g_error_free(error);
+  if (!steady_examples::parse_command_line(
+          kProgram, "- RTSP server built from gst-steady's elements",
+          "Mounts /live (one shared source, encoded once, fanned out to every client) and "
+          "/transcode\n(one pipeline and one pooled encoder session per client). See "
+          "docs/steady-rtsp.md.\n",
+          entries, raw, argc, argv)) {
     exit_code = 2;
     return false;
   }
-  baseline = baseline_flag;
-  audit = audit_flag;
-  take(raw.address, address);
-  take(raw.source, source);
-  take(raw.transcode_source, transcode_source);
-  take(raw.baseline_queue, baseline_queue);
-  take(raw.device, device);
-  take(raw.hardware_factories, hardware_factories);
-  take(raw.client_queue_leaky, client_queue_leaky);
-  take(raw.audit_dir, audit_dir);
 
-  const bool valid = in_range("port", port, 0, 65535) && in_range("width", width, 16, 7680) &&
-                     in_range("height", height, 16, 4320) &&
-                     in_range("framerate", framerate, 1, 240) &&
-                     in_range("bitrate", bitrate_kbps, 16, 200000) &&
-                     in_range("key-int-max", key_int_max, 1, 3000) &&
-                     in_range("pool-max-idle", pool_max_idle, 0, 1000) &&
-                     in_range("ring", ring_buffers, 1, 10000) &&
-                     in_range("stall-timeout", stall_timeout_ms, 0, 600000) &&
-                     in_range("client-queue-ms", client_queue_ms, 1, 60000) &&
-                     in_range("session-timeout", session_timeout_s, 1, 3600) &&
-                     in_range("client-sndbuf", client_sndbuf_kib, 0, 65536) &&
-                     in_range("status-interval", status_interval_s, 0, 3600) &&
-                     in_range("report-interval", report_interval_s, 0, 3600);
+  const bool valid = in_range(kProgram, {{"port", port, 0, 65535},
+                                         {"width", width, 16, 7680},
+                                         {"height", height, 16, 4320},
+                                         {"framerate", framerate, 1, 240},
+                                         {"bitrate", bitrate_kbps, 16, 200000},
+                                         {"key-int-max", key_int_max, 1, 3000},
+                                         {"pool-max-idle", pool_max_idle, 0, 1000},
+                                         {"ring", ring_buffers, 1, 10000},
+                                         {"stall-timeout", stall_timeout_ms, 0, 600000},
+                                         {"client-queue-ms", client_queue_ms, 1, 60000},
+                                         {"session-timeout", session_timeout_s, 1, 3600},
+                                         {"client-sndbuf", client_sndbuf_kib, 0, 65536},
+                                         {"status-interval", status_interval_s, 0, 3600},
+                                         {"report-interval", audit.report_interval_s, 0, 3600}});
   if (!valid) {
     exit_code = 2;
     return false;
   }
   if (client_queue_leaky != "no" && client_queue_leaky != "downstream") {
-    std::fprintf(stderr, "steady-rtsp: --client-queue-leaky must be \"no\" or \"downstream\"\n");
+    std::fprintf(stderr, "%s: --client-queue-leaky must be \"no\" or \"downstream\"\n", kProgram);
     exit_code = 2;
     return false;
   }

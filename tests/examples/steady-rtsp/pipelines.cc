@@ -2,21 +2,23 @@
 
 #include <gst/gst.h>
 
-#include "text-format.h"
+#include "common/launch-fragments.h"
+#include "common/text-format.h"
 
 namespace steady_rtsp {
 
 namespace {
 
+using steady_examples::baseline_h264_encoder;
+using steady_examples::fan_description;
 using steady_examples::format;
+using steady_examples::raw_video_caps;
 
 // Scales and converts whatever a source produces to the one raw format the encoders get, so
 // every /transcode session has the same pool key and a camera's odd modes do not matter.
 std::string raw_video_description(const Options &o) {
-  return format(
-      "videoconvert ! videoscale ! videorate ! "
-      "video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1,pixel-aspect-ratio=1/1",
-      o.width, o.height, o.framerate);
+  return "videoconvert ! videoscale ! videorate ! " +
+         raw_video_caps(o.width, o.height, o.framerate);
 }
 
 }  // namespace
@@ -25,10 +27,7 @@ std::string encoder_description(const Options &o) {
   if (o.baseline) {
     // What a relay does without gst-steady: a fresh software encoder per session, tuned the
     // way vapoolenc tunes its software fallback for low latency.
-    return format(
-        "x264enc name=enc tune=zerolatency speed-preset=superfast bitrate=%d "
-        "key-int-max=%d",
-        o.bitrate_kbps, o.key_int_max);
+    return baseline_h264_encoder(o.bitrate_kbps, o.key_int_max);
   }
   std::string enc = format(
       "vapoolenc name=enc codec=h264 device=%s bitrate=%d key-int-max=%d "
@@ -40,22 +39,10 @@ std::string encoder_description(const Options &o) {
 }
 
 std::string live_source_description(const Options &o) {
-  std::string fan;
-  if (o.baseline) {
-    fan = "tee name=fan allow-not-linked=true";
-  } else {
-    // The ring is shared by every client; a client further behind than it skips to the newest
-    // keyframe, and one that takes nothing for stall-timeout is evicted. A live source never
-    // waits for a client (max-wait=0), and runs with no client at all (allow-not-linked).
-    fan = format(
-        "sharedframetee name=fan capacity-buffers=%d resync=keyframe stall-timeout=%d "
-        "max-wait=0 allow-not-linked=true",
-        o.ring_buffers, o.stall_timeout_ms);
-  }
   return o.source + " ! " + raw_video_description(o) + " ! " + encoder_description(o) +
          " ! h264parse config-interval=-1 ! "
          "video/x-h264,stream-format=byte-stream,alignment=au ! " +
-         fan;
+         fan_description(o.baseline, o.ring_buffers, o.stall_timeout_ms);
 }
 
 std::string live_client_description(const Options &o) {

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "pipelines.h"
-#include "proc-stats.h"
+#include "common/proc-stats.h"
 
 GST_DEBUG_CATEGORY_EXTERN(steady_rtsp_debug);
 #define GST_CAT_DEFAULT steady_rtsp_debug
@@ -324,7 +324,7 @@ bool Server::shutdown() {
 }
 
 std::string Server::status_line(double uptime_s) const {
-  const ProcStats proc = ProcStats::sample();
+  const steady_examples::ProcStats proc = steady_examples::ProcStats::sample();
   const ServerStats &s = *stats_;
   std::ostringstream out;
   out.setf(std::ios::fixed);

@@ -26,17 +26,22 @@ is the comparison. Exit status: 0 pass, 1 fail, 77 skipped (steady elements not 
 """
 
 import argparse
-import json
 import os
 import signal
 import sys
 import threading
 import time
 
-from soak_processes import (FPS, Client, Server, have_leakwatch, have_steady_elements, log,
-                            proc_snapshot, theil_sen_slope)
-from soak_prometheus import Prometheus, check_from_prometheus, have_prometheus
-from soak_report import leakwatch_findings, print_side_by_side
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from steady_soak.compare import fd_growth, rss_detail, thread_growth  # noqa: E402
+from steady_soak.leakwatch import leakwatch_findings  # noqa: E402
+from steady_soak.plugins import have_leakwatch  # noqa: E402
+from steady_soak.proc import RssSampler, proc_snapshot  # noqa: E402
+from steady_soak.report import SoakResult, conclude, select_variants  # noqa: E402
+from steady_soak.text import log  # noqa: E402
+from soak_processes import FPS, Client, Server  # noqa: E402
+from soak_prometheus import Prometheus, check_from_prometheus, have_prometheus  # noqa: E402
+from soak_report import print_side_by_side  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------
@@ -112,9 +117,9 @@ def throttle_phase(server, args, result):
     result.throttled_drained_kib = drained["bytes"] / 1024
 
 
-class Result:
+class Result(SoakResult):
     def __init__(self, variant):
-        self.variant = variant
+        super().__init__(variant)
         self.clients = self.clean = self.killed = 0
         self.failures = []
         self.decode_error_clients = 0
@@ -122,7 +127,6 @@ class Result:
         self.throttle_rates = []
         self.evicted_after = None
         self.throttled_drained_kib = 0
-        self.checks = []  # (name, ok, detail)
 
     def record(self, client, throttle_phase=False):
         self.clients += 1
@@ -143,9 +147,6 @@ class Result:
             self.failures.append(f"{client.mount}/{client.transport} rc={client.rc} "
                                  f"frames={client.frames} errors={client.errors[:3]} other={client.warnings[-2:]}")
 
-    def check(self, name, ok, detail):
-        self.checks.append((name, bool(ok), detail))
-
 
 def run_variant(variant, args):
     result = Result(variant)
@@ -165,19 +166,7 @@ def run_variant(variant, args):
             result.check("drained after warm-up", False, str(server.last_status()))
         before = proc_snapshot(server.proc.pid)
         times["before"] = time.time()
-        rss_series = []
-        sampling = {"on": True}
-
-        def sample():
-            while sampling["on"] and server.proc.poll() is None:
-                try:
-                    rss_series.append((time.monotonic(), proc_snapshot(server.proc.pid)["rss"]))
-                except OSError:
-                    break
-                time.sleep(1)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
+        sampler = RssSampler(server.proc)
         deadline = time.monotonic() + args.hours * 3600 if args.hours else None
         cycles = args.cycles if not args.hours else 10 ** 9
         half = churn(server, cycles // 2, args, result, deadline)
@@ -188,8 +177,7 @@ def run_variant(variant, args):
         times["churn_end"] = time.time()
         result.cycles = half + rest + 4
         drained = server.wait_drained(args.session_timeout + 30)
-        sampling["on"] = False
-        sampler.join(timeout=5)
+        sampler.stop()
         after = proc_snapshot(server.proc.pid)
         times["after"] = time.time()
         status = server.last_status()
@@ -202,8 +190,7 @@ def run_variant(variant, args):
     result.wall_s = time.monotonic() - started
     result.before, result.after, result.status, result.final, result.rc = (
         before, after, status, final, rc)
-    result.rss_slope_mib_per_min = theil_sen_slope(
-        [(t / 60.0, r / 2**20) for t, r in rss_series[len(rss_series) // 2:]])
+    result.rss_slope_mib_per_min = sampler.slope_mib_per_min()
     result.leakwatch = (leakwatch_findings(server.audit_dir, server.log_path) if args.audit
                         else None)
 
@@ -218,20 +205,11 @@ def run_variant(variant, args):
                  "fps " + ", ".join(f"{r:.1f}" for r in result.throttle_rates))
     result.check("stalled /live client evicted", result.evicted_after is not None,
                  "after %.1f s" % result.evicted_after if result.evicted_after else "never")
-    grown = {k: after["fds"].get(k, 0) - before["fds"].get(k, 0)
-             for k in set(after["fds"]) | set(before["fds"])}
-    result.check("no descriptor growth by class", all(v <= 0 for v in grown.values()),
-                 ", ".join(f"{k} {before['fds'].get(k, 0)}->{after['fds'].get(k, 0)}"
-                           for k in sorted(grown)))
-    tgrown = {k: after["threads"].get(k, 0) - before["threads"].get(k, 0)
-              for k in set(after["threads"]) | set(before["threads"])}
-    result.check("no thread growth by name", all(v <= 0 for v in tgrown.values()),
-                 ", ".join(f"{k} +{v}" for k, v in sorted(tgrown.items()) if v > 0) or
-                 f"{sum(before['threads'].values())} -> {sum(after['threads'].values())}")
+    result.check("no descriptor growth by class", *fd_growth(before, after))
+    result.check("no thread growth by name", *thread_growth(before, after))
     result.check(f"RSS flat: slope over the 2nd half <= {args.rss_slope_tolerance} MiB/min",
                  result.rss_slope_mib_per_min <= args.rss_slope_tolerance,
-                 f"{result.rss_slope_mib_per_min:+.2f} MiB/min; {before['rss'] / 2**20:.1f} -> "
-                 f"{after['rss'] / 2**20:.1f} MiB from warm-up to end")
+                 rss_detail(result.rss_slope_mib_per_min, before, after))
     result.check("every client media and pipeline freed, clean exit",
                  rc == 0 and final.get("media-created") == final.get("media-freed") and
                  final.get("pipelines-created") == final.get("pipelines-freed"),
@@ -298,33 +276,12 @@ def main():
         log("prometheus not installed (Debian package prometheus): no Prometheus checks")
         args.prometheus = False
 
-    variants = [v for v in args.variants.split(",") if v]
-    skipped = False
-    if "steady" in variants and not have_steady_elements():
-        log("SKIP steady: boundedqueue, sharedframetee or vapoolenc not built; baseline only")
-        variants.remove("steady")
-        skipped = True
+    variants, skipped = select_variants(args.variants)
     results = [run_variant(v, args) for v in variants]
     print_side_by_side(results)
-    failed = False
-    for r in results:
-        log(f"\n{r.variant}:")
-        for name, ok, detail in r.checks:
-            asserted = r.variant == "steady"
-            mark = ("PASS" if ok else "FAIL") if asserted else ("ok  " if ok else "no  ")
-            log(f"  {mark} {name}: {detail}")
-            failed |= asserted and not ok
-        if r.leakwatch is not None:
-            log(f"  leakwatch HTML report: {r.leakwatch['html']}")
-    with open(os.path.join(args.report_dir, "summary.json"), "w") as f:
-        json.dump([{"variant": r.variant, "checks": r.checks, "clients": r.clients,
-                    "killed": r.killed, "clean": r.clean, "throttle_fps": r.throttle_rates,
-                    "evicted_after_s": r.evicted_after, "before": r.before, "after": r.after,
-                    "rss_slope_mib_per_min": r.rss_slope_mib_per_min, "reuse": r.reuse,
-                    "final": r.final} for r in results], f, indent=2)
-    if failed:
-        return 1
-    return 77 if skipped else 0
+    return conclude(results, skipped, args.report_dir, lambda r: {
+        "clients": r.clients, "killed": r.killed, "clean": r.clean,
+        "throttle_fps": r.throttle_rates, "evicted_after_s": r.evicted_after, "reuse": r.reuse})
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ import time
 import urllib.parse
 import urllib.request
 
-from soak_processes import log, theil_sen_slope
+from steady_soak.stats import theil_sen_slope
+from steady_soak.text import log
 
 
 def have_prometheus():

@@ -16,8 +16,10 @@ import os
 import sys
 import time
 
-from soak_peers import Peer, Server, log
-from soak_processes import proc_snapshot
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from steady_soak.proc import proc_snapshot  # noqa: E402
+from steady_soak.text import log  # noqa: E402
+from soak_peers import Peer, Server  # noqa: E402
 
 
 def measure(server, seconds):

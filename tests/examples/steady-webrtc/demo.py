@@ -10,10 +10,13 @@ import argparse
 import os
 import sys
 
-from soak import PROCESS_SINGLETONS, Result, churn, objects_alive, storm_phase
-from soak_peers import Server, log
-from soak_processes import have_leakwatch, have_steady_elements
-from soak_report import leakwatch_findings
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from steady_soak.leakwatch import leakwatch_findings, objects_alive  # noqa: E402
+from steady_soak.plugins import have_leakwatch, have_steady_elements  # noqa: E402
+from steady_soak.stats import median  # noqa: E402
+from steady_soak.text import log  # noqa: E402
+from soak import PROCESS_SINGLETONS, Result, churn, storm_phase  # noqa: E402
+from soak_peers import Server  # noqa: E402
 
 
 def main():
@@ -46,10 +49,10 @@ def main():
     storm_phase(server, args, result)
     rc, final = server.stop()
     ph = result.phase
-    lat = sorted(int(p.final.get("lat-p50-ms", -1)) for p in peers if p.final)
-    lat95 = sorted(int(p.final.get("lat-p95-ms", -1)) for p in peers if p.final)
+    lat = median(int(p.final.get("lat-p50-ms", -1)) for p in peers if p.final)
+    lat95 = median(int(p.final.get("lat-p95-ms", -1)) for p in peers if p.final)
     log(f"  latency:   glass-to-glass (capture time painted in each frame, read back after "
-        f"decoding) median of peers' p50 {lat[len(lat) // 2]} ms, p95 {lat95[len(lat95) // 2]} ms")
+        f"decoding) median of peers' p50 {lat} ms, p95 {lat95} ms")
     log(f"  peers:     {result.sessions} sessions, {result.clean}/{result.sessions - result.killed}"
         f" decoded cleanly; 3 normal peers got {ph['normal_delivered_during']} of the frames "
         f"beside a frozen and a PLI-storming peer")

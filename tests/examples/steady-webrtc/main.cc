@@ -10,15 +10,14 @@
 //
 //   steady-webrtc --port 8080 &
 //   chromium http://127.0.0.1:8080/
-#include <glib-unix.h>
 #include <gst/gst.h>
 
-#include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <string>
 
-#include "../steady-rtsp/audit.h"
+#include "common/factories.h"
+#include "common/program.h"
+#include "common/service-loop.h"
 #include "options.h"
 #include "pipelines.h"
 #include "server.h"
@@ -29,99 +28,35 @@ GST_DEBUG_CATEGORY(steady_webrtc_debug);
 namespace steady_webrtc {
 namespace {
 
-bool check_factories(const Options &options) {
-  bool ok = true;
-  for (const std::string &name : required_factories(options)) {
-    GstElementFactory *factory = gst_element_factory_find(name.c_str());
-    if (factory) {
-      gst_object_unref(factory);
-      continue;
-    }
-    ok = false;
-    std::fprintf(stderr, "steady-webrtc: element '%s' is not available.%s\n", name.c_str(),
-                 name == "nicesrc" || name == "nicesink"
-                     ? " Install gstreamer1.0-nice (libnice's GStreamer plugin)."
-                 : options.baseline || name == "webrtcbin"
-                     ? " Install the GStreamer plugin that provides it."
-                     : " Build gst-steady with that plugin and set GST_PLUGIN_PATH to its build "
-                       "dir (or run with --baseline).");
-  }
-  return ok;
-}
+constexpr const char *kProgram = "steady-webrtc";
 
-// The audit helpers are steady-rtsp's: they read only the report directory and interval.
-steady_rtsp::Options audit_options(const Options &options) {
-  steady_rtsp::Options audit;
-  audit.audit_dir = options.audit_dir;
-  audit.report_interval_s = options.report_interval_s;
-  return audit;
+std::string factory_hint(const Options &options, const std::string &name) {
+  if (name == "nicesrc" || name == "nicesink")
+    return " Install gstreamer1.0-nice (libnice's GStreamer plugin).";
+  if (options.baseline || name == "webrtcbin")
+    return " Install the GStreamer plugin that provides it.";
+  return " Build gst-steady with that plugin and set GST_PLUGIN_PATH to its build dir (or run "
+         "with --baseline).";
 }
-
-struct Run {
-  GMainLoop *loop = g_main_loop_new(nullptr, FALSE);
-  int exit_code = 0;
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  ~Run() { g_main_loop_unref(loop); }
-  double uptime() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  }
-};
 
 int run(const Options &options) {
-  if (!check_factories(options))
+  if (!steady_examples::have_factories(
+          kProgram, required_factories(options),
+          [&options](const std::string &name) { return factory_hint(options, name); }))
     return 2;
-  Run state;
-  int final_code = 0;
-  Server server(options, [&state](const std::string &error) {
-    std::fprintf(stderr, "steady-webrtc: %s\n", error.c_str());
-    state.exit_code = 1;
-    g_main_loop_quit(state.loop);
-  });
+  steady_examples::ServiceLoop loop(kProgram);
+  Server server(options, [&loop](const std::string &error) { loop.fail(error); });
   std::string error;
   if (!server.start(error)) {
-    std::fprintf(stderr, "steady-webrtc: %s\n", error.c_str());
+    std::fprintf(stderr, "%s: %s\n", kProgram, error.c_str());
     server.shutdown();
     return 1;
   }
-  auto quit = [](gpointer data) -> gboolean {
-    g_main_loop_quit(static_cast<Run *>(data)->loop);
-    return G_SOURCE_CONTINUE;  // removed below, with the others
-  };
-  const guint sigint = g_unix_signal_add(SIGINT, quit, &state);
-  const guint sigterm = g_unix_signal_add(SIGTERM, quit, &state);
-  struct StatusContext {
-    Server *server;
-    Run *state;
-  } status_context{&server, &state};
-  guint status = 0;
-  if (options.status_interval_s > 0) {
-    status = g_timeout_add_seconds(
-        options.status_interval_s,
-        [](gpointer data) -> gboolean {
-          auto &ctx = *static_cast<StatusContext *>(data);
-          std::printf("steady-webrtc: %s\n", ctx.server->status_line(ctx.state->uptime()).c_str());
-          return G_SOURCE_CONTINUE;
-        },
-        &status_context);
-  }
-
-  g_main_loop_run(state.loop);
-
-  std::printf("steady-webrtc: shutting down\n");
-  if (status)
-    g_source_remove(status);
-  g_source_remove(sigint);
-  g_source_remove(sigterm);
+  loop.run(options.status_interval_s,
+           [&server](double uptime_s) { return server.status_line(uptime_s); });
   const bool clean = server.shutdown();
-  std::printf("steady-webrtc: %s\n", server.status_line(state.uptime()).c_str());
-  std::printf("steady-webrtc: %s\n", server.final_summary().c_str());
-  if (!clean) {
-    std::fprintf(stderr,
-                 "steady-webrtc: some peer bins or webrtcbins were still alive after "
-                 "shutdown\n");
-    final_code = 3;
-  }
-  return state.exit_code ? state.exit_code : final_code;
+  return loop.finish(clean, server.status_line(loop.uptime()), server.final_summary(),
+                     "some peer bins or webrtcbins were still alive after shutdown");
 }
 
 }  // namespace
@@ -136,30 +71,8 @@ int main(int argc, char **argv) {
   int exit_code = 0;
   if (!options.parse(argc, argv, exit_code))
     return exit_code;
-  const steady_rtsp::Options audit = steady_webrtc::audit_options(options);
-  if (options.audit) {
-    std::string error;
-    if (!steady_rtsp::prepare_audit(audit, error)) {
-      std::fprintf(stderr, "steady-webrtc: %s\n", error.c_str());
-      return 2;
-    }
-  }
-  gst_init(nullptr, nullptr);
-  GST_DEBUG_CATEGORY_INIT(steady_webrtc_debug, "steady-webrtc", 0, "steady-webrtc example");
-  if (options.audit) {
-    if (!steady_rtsp::audit_active()) {
-      std::fprintf(stderr,
-                   "steady-webrtc: --audit: the leakwatch tracer is not available; build "
-                   "gst-steady with leakwatch and set GST_PLUGIN_PATH to its build dir\n");
-      gst_deinit();
-      return 2;
-    }
-    std::printf("steady-webrtc: auditing with leakwatch: %s, %s\n",
-                steady_rtsp::audit_json_path(audit).c_str(),
-                steady_rtsp::audit_html_path(audit).c_str());
-  }
-  exit_code = steady_webrtc::run(options);
-  // Pooled encoder sessions are released here, and leakwatch writes its final reports.
-  gst_deinit();
-  return exit_code;
+  return steady_examples::run_with_gstreamer(steady_webrtc::kProgram, options.audit, [&] {
+    GST_DEBUG_CATEGORY_INIT(steady_webrtc_debug, "steady-webrtc", 0, "steady-webrtc example");
+    return steady_webrtc::run(options);
+  });
 }

@@ -4,58 +4,40 @@
 
 #include <cstdio>
 
+#include "common/command-line.h"
+
 namespace steady_webrtc {
 
 namespace {
 
-// GOption writes into C storage; these hold it until it is copied into Options.
-struct RawOptions {
-  gchar *address = nullptr;
-  gchar *ice_addresses = nullptr;
-  gchar *web_root = nullptr;
-  gchar *source = nullptr;
-  gchar *codec = nullptr;
-  gchar *audit_dir = nullptr;
-  ~RawOptions() {
-    for (gchar *s : {address, ice_addresses, web_root, source, codec, audit_dir})
-      g_free(s);
-  }
-};
+using steady_examples::in_range;
 
-void take(gchar *raw, std::string &into) {
-  if (raw)
-    into = raw;
-}
-
-bool in_range(const char *name, int value, int lo, int hi) {
-  if (value >= lo && value <= hi)
-    return true;
-  std::fprintf(stderr, "steady-webrtc: --%s=%d is out of range, allowed %d..%d\n", name, value, lo,
-               hi);
-  return false;
-}
+constexpr const char *kProgram = "steady-webrtc";
 
 }  // namespace
 
 bool Options::parse(int argc, char **argv, int &exit_code) {
-  RawOptions raw;
-  gboolean baseline_flag = baseline, audit_flag = audit;
+  steady_examples::OptionStorage raw;
+  // --ice-addresses is one comma-separated text, split below.
+  std::string ice_list;
+  for (const std::string &address : ice_addresses)
+    ice_list += (ice_list.empty() ? "" : ",") + address;
   const GOptionEntry entries[] = {
-      {"address", 0, 0, G_OPTION_ARG_STRING, &raw.address,
+      {"address", 0, 0, G_OPTION_ARG_STRING, raw.text(address),
        "Address the page and the signalling listen on (default 127.0.0.1)", "ADDR"},
       {"port", 'p', 0, G_OPTION_ARG_INT, &port,
        "Port of the page and the signalling; 0 picks a free one (default 8080)", "PORT"},
-      {"ice-addresses", 0, 0, G_OPTION_ARG_STRING, &raw.ice_addresses,
+      {"ice-addresses", 0, 0, G_OPTION_ARG_STRING, raw.text(ice_list),
        "Comma-separated local addresses ICE gathers candidates on; empty for every interface "
        "(default 127.0.0.1)",
        "LIST"},
-      {"web-root", 0, 0, G_OPTION_ARG_STRING, &raw.web_root,
+      {"web-root", 0, 0, G_OPTION_ARG_STRING, raw.text(web_root),
        "Folder holding index.html (default: the example's web/ folder)", "DIR"},
-      {"source", 0, 0, G_OPTION_ARG_STRING, &raw.source,
+      {"source", 0, 0, G_OPTION_ARG_STRING, raw.text(source),
        "Launch fragment of the shared live source producing raw video (default \"videotestsrc "
        "is-live=true pattern=smpte\")",
        "FRAGMENT"},
-      {"codec", 0, 0, G_OPTION_ARG_STRING, &raw.codec, "vp8 or h264 (default vp8)", "CODEC"},
+      {"codec", 0, 0, G_OPTION_ARG_STRING, raw.text(codec), "vp8 or h264 (default vp8)", "CODEC"},
       {"width", 0, 0, G_OPTION_ARG_INT, &width, "Encoded width (default 640)", "PIXELS"},
       {"height", 0, 0, G_OPTION_ARG_INT, &height, "Encoded height (default 360)", "PIXELS"},
       {"framerate", 0, 0, G_OPTION_ARG_INT, &framerate, "Frames per second (default 30)", "FPS"},
@@ -63,7 +45,7 @@ bool Options::parse(int argc, char **argv, int &exit_code) {
        "KBPS"},
       {"key-int-max", 0, 0, G_OPTION_ARG_INT, &key_int_max, "Frames between keyframes (default 60)",
        "FRAMES"},
-      {"baseline", 0, 0, G_OPTION_ARG_NONE, &baseline_flag,
+      {"baseline", 0, 0, G_OPTION_ARG_NONE, raw.flag(baseline),
        "Build the field reports' version instead: tee, then queue max-size-buffers=20 "
        "max-size-time=500000000 and webrtcbin per peer, a plain encoder",
        nullptr},
@@ -79,56 +61,44 @@ bool Options::parse(int argc, char **argv, int &exit_code) {
        "Remove a peer that sends no signalling message for this long, s (default 5)", "S"},
       {"status-interval", 0, 0, G_OPTION_ARG_INT, &status_interval_s,
        "Seconds between status lines; 0 for none (default 5)", "S"},
-      {"audit", 0, 0, G_OPTION_ARG_NONE, &audit_flag,
+      {"audit", 0, 0, G_OPTION_ARG_NONE, raw.flag(audit.enabled),
        "Run under gst-steady's leakwatch tracer, writing JSON and HTML reports", nullptr},
-      {"audit-dir", 0, 0, G_OPTION_ARG_STRING, &raw.audit_dir,
+      {"audit-dir", 0, 0, G_OPTION_ARG_STRING, raw.text(audit.dir),
        "Where --audit writes its reports (default steady-webrtc-audit)", "DIR"},
-      {"report-interval", 0, 0, G_OPTION_ARG_INT, &report_interval_s,
+      {"report-interval", 0, 0, G_OPTION_ARG_INT, &audit.report_interval_s,
        "Seconds between leakwatch's periodic reports with --audit (default 10)", "S"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
 
-  GOptionContext *context = g_option_context_new("- WebRTC streamer built from gst-steady");
-  g_option_context_add_main_entries(context, entries, nullptr);
-  GError *error = nullptr;
-  const bool parsed = g_option_context_parse(context, &argc, &argv, &error);
-  g_option_context_free(context);
-  if (!parsed) {
-    std::fprintf(stderr, "steady-webrtc: %s (see --help)\n", error->message);
-    g_error_free(error);
+  if (!steady_examples::parse_command_line(kProgram, "- WebRTC streamer built from gst-steady",
+                                           nullptr, entries, raw, argc, argv)) {
     exit_code = 2;
     return false;
   }
-  baseline = baseline_flag;
-  audit = audit_flag;
-  take(raw.address, address);
-  take(raw.web_root, web_root);
-  take(raw.source, source);
-  take(raw.codec, codec);
-  take(raw.audit_dir, audit_dir);
-  if (raw.ice_addresses) {
-    ice_addresses.clear();
-    gchar **parts = g_strsplit(raw.ice_addresses, ",", -1);
-    for (gchar **p = parts; *p; ++p) {
-      g_strstrip(*p);
-      if (**p)
-        ice_addresses.emplace_back(*p);
-    }
-    g_strfreev(parts);
+  ice_addresses.clear();
+  g_auto(GStrv) parts = g_strsplit(ice_list.c_str(), ",", -1);
+  for (gchar **p = parts; *p; ++p) {
+    g_strstrip(*p);
+    if (**p)
+      ice_addresses.emplace_back(*p);
   }
   exit_code = 2;
   if (codec != "vp8" && codec != "h264") {
-    std::fprintf(stderr, "steady-webrtc: --codec=%s: use vp8 or h264\n", codec.c_str());
+    std::fprintf(stderr, "%s: --codec=%s: use vp8 or h264\n", kProgram, codec.c_str());
     return false;
   }
   // The painted timestamp needs 32 blocks across and two rows of them.
-  if (!in_range("width", width, 64, 7680) || !in_range("height", height, 48, 4320) ||
-      !in_range("framerate", framerate, 1, 240) || !in_range("bitrate", bitrate_kbps, 50, 100000) ||
-      !in_range("key-int-max", key_int_max, 1, 10000) || !in_range("ring", ring_buffers, 2, 4096) ||
-      !in_range("peer-queue-ms", peer_queue_ms, 10, 60000) ||
-      !in_range("keyframe-min-interval", keyframe_min_ms, 0, 60000) ||
-      !in_range("peer-timeout", peer_timeout_s, 1, 3600) || !in_range("port", port, 0, 65535) ||
-      !in_range("status-interval", status_interval_s, 0, 3600) ||
-      !in_range("report-interval", report_interval_s, 1, 3600))
+  if (!in_range(kProgram, {{"width", width, 64, 7680},
+                           {"height", height, 48, 4320},
+                           {"framerate", framerate, 1, 240},
+                           {"bitrate", bitrate_kbps, 50, 100000},
+                           {"key-int-max", key_int_max, 1, 10000},
+                           {"ring", ring_buffers, 2, 4096},
+                           {"peer-queue-ms", peer_queue_ms, 10, 60000},
+                           {"keyframe-min-interval", keyframe_min_ms, 0, 60000},
+                           {"peer-timeout", peer_timeout_s, 1, 3600},
+                           {"port", port, 0, 65535},
+                           {"status-interval", status_interval_s, 0, 3600},
+                           {"report-interval", audit.report_interval_s, 1, 3600}}))
     return false;
   exit_code = 0;
   return true;

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "common/audit.h"
+
 namespace steady_webrtc {
 
 struct Options {
@@ -36,9 +38,8 @@ struct Options {
 
   // Observability.
   int status_interval_s = 5;  // 0: no status line
-  bool audit = false;
-  std::string audit_dir = "steady-webrtc-audit";
-  int report_interval_s = 10;
+  // --audit, --audit-dir, --report-interval
+  steady_examples::AuditSettings audit{false, "steady-webrtc-audit", 10};
 
   // Parses argv; on error or --help prints to stderr/stdout and returns false with exit_code set.
   bool parse(int argc, char **argv, int &exit_code);

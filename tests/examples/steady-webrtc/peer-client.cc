@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "session-description.h"
 #include "signalling.h"
 #include "stamp.h"
 #include "steady-ptr.h"
@@ -36,6 +37,7 @@ namespace {
 using steady::ObjectRef;
 using steady_webrtc::json_message;
 using steady_webrtc::json_string;
+using steady_webrtc::take_promised_description;
 
 struct Client {
   // Options.
@@ -155,13 +157,7 @@ void on_ice_candidate(GstElement *, guint mline, gchar *candidate, gpointer data
 
 void on_answer_created(GstPromise *promise, gpointer data) {
   auto *c = static_cast<Client *>(data);
-  GstWebRTCSessionDescription *answer = nullptr;
-  if (gst_promise_wait(promise) == GST_PROMISE_RESULT_REPLIED) {
-    const GstStructure *reply = gst_promise_get_reply(promise);
-    if (reply)
-      gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, nullptr);
-  }
-  gst_promise_unref(promise);
+  GstWebRTCSessionDescription *answer = take_promised_description(promise, "answer");
   struct Item {
     Client *c;
     GstWebRTCSessionDescription *answer;
@@ -176,12 +172,7 @@ void on_answer_created(GstPromise *promise, gpointer data) {
           g_main_loop_quit(c.loop);
         } else {
           g_signal_emit_by_name(c.webrtc.get(), "set-local-description", item->answer, nullptr);
-          gchar *text = gst_sdp_message_as_text(item->answer->sdp);
-          JsonBuilder *message = json_message("answer");
-          json_builder_set_member_name(message, "sdp");
-          json_builder_add_string_value(message, text);
-          g_free(text);
-          send(c, message);
+          send(c, steady_webrtc::description_message("answer", item->answer));
           gst_webrtc_session_description_free(item->answer);
         }
         delete item;

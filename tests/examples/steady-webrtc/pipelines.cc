@@ -2,13 +2,17 @@
 
 #include <gst/gst.h>
 
-#include "../steady-rtsp/text-format.h"
+#include "common/launch-fragments.h"
+#include "common/text-format.h"
 
 namespace steady_webrtc {
 
 namespace {
 
+using steady_examples::baseline_h264_encoder;
+using steady_examples::fan_description;
 using steady_examples::format;
+using steady_examples::raw_video_caps;
 
 std::string encoder_description(const Options &o) {
   if (!o.baseline) {
@@ -22,36 +26,21 @@ std::string encoder_description(const Options &o) {
     return format(
         "vp8enc name=enc deadline=1 lag-in-frames=0 target-bitrate=%d keyframe-max-dist=%d",
         o.bitrate_kbps * 1000, o.key_int_max);
-  return format(
-      "x264enc name=enc tune=zerolatency speed-preset=superfast bitrate=%d "
-      "key-int-max=%d",
-      o.bitrate_kbps, o.key_int_max);
+  return baseline_h264_encoder(o.bitrate_kbps, o.key_int_max);
 }
 
 }  // namespace
 
 std::string source_description(const Options &o) {
-  std::string raw = format(
-      "videoconvert ! videoscale ! videorate ! capsfilter name=raw "
-      "caps=\"video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1,pixel-aspect-ratio=1/1\"",
-      o.width, o.height, o.framerate);
+  const std::string raw = "videoconvert ! videoscale ! videorate ! capsfilter name=raw caps=\"" +
+                          raw_video_caps(o.width, o.height, o.framerate) + "\"";
   std::string encoded = encoder_description(o);
   if (o.codec == "h264")
     encoded +=
         " ! h264parse config-interval=-1 ! "
         "video/x-h264,stream-format=byte-stream,alignment=au";
-  std::string fan;
-  if (o.baseline) {
-    fan = "tee name=fan allow-not-linked=true";
-  } else {
-    // A peer further behind than the ring skips to the newest keyframe; one whose push is
-    // blocked for 3 s is evicted (webrtcbin's sink does not block, so that is a last resort).
-    // The live source never waits for a peer (max-wait=0) and runs with none (allow-not-linked).
-    fan = format(
-        "sharedframetee name=fan capacity-buffers=%d resync=keyframe stall-timeout=3000 "
-        "max-wait=0 allow-not-linked=true",
-        o.ring_buffers);
-  }
+  // Stall timeout 3 s: webrtcbin's sink does not block, so eviction is a last resort.
+  const std::string fan = fan_description(o.baseline, o.ring_buffers, 3000);
   return o.source + " ! " + raw + " ! " + encoded + " ! " + fan;
 }
 

@@ -9,8 +9,10 @@
 #include <cstdio>
 #include <vector>
 
-#include "../steady-rtsp/proc-stats.h"
+#include "common/launch-pipeline.h"
+#include "common/proc-stats.h"
 #include "pipelines.h"
+#include "session-description.h"
 #include "stamp.h"
 
 GST_DEBUG_CATEGORY_EXTERN(steady_webrtc_debug);
@@ -89,21 +91,10 @@ Server::~Server() {
 bool Server::start(std::string &error) {
   const std::string description = source_description(options_);
   std::printf("steady-webrtc: source: %s\n", description.c_str());
-  GError *parse_error = nullptr;
-  GstElement *parsed = gst_parse_launch_full(description.c_str(), nullptr,
-                                             GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);
-  if (!parsed) {
-    error = std::string("cannot build the source pipeline: ") + parse_error->message;
-    g_error_free(parse_error);
+  pipeline_ = steady_examples::launch_pipeline(description, "source", "webrtc-source", error);
+  if (!pipeline_)
     return false;
-  }
-  pipeline_ = ObjectRef<GstElement>::adopt(GST_ELEMENT(gst_object_ref_sink(parsed)));
-  if (!GST_IS_PIPELINE(parsed)) {
-    error = "the source description did not produce a pipeline: check --source";
-    pipeline_.reset();
-    return false;
-  }
-  gst_object_set_name(GST_OBJECT(parsed), "webrtc-source");
+  GstElement *parsed = pipeline_.get();
   fan_ = ObjectRef<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(parsed), "fan"));
   encoder_ = ObjectRef<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(parsed), "enc"));
   encoder_src_ = ObjectRef<GstPad>::adopt(gst_element_get_static_pad(encoder_.get(), "src"));
@@ -385,17 +376,11 @@ void Server::on_negotiation_needed(GstElement *, gpointer data) {
 
 void Server::on_offer_created(GstPromise *promise, gpointer data) {
   auto *token = static_cast<Token *>(data);
-  GstWebRTCSessionDescription *offer = nullptr;
-  if (gst_promise_wait(promise) == GST_PROMISE_RESULT_REPLIED) {
-    const GstStructure *reply = gst_promise_get_reply(promise);
-    if (reply)
-      gst_structure_get(reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, nullptr);
-  }
-  gst_promise_unref(promise);
-  std::shared_ptr<GstWebRTCSessionDescription> shared(offer, [](GstWebRTCSessionDescription *d) {
-    if (d)
-      gst_webrtc_session_description_free(d);
-  });
+  std::shared_ptr<GstWebRTCSessionDescription> shared(take_promised_description(promise, "offer"),
+                                                      [](GstWebRTCSessionDescription *d) {
+                                                        if (d)
+                                                          gst_webrtc_session_description_free(d);
+                                                      });
   token->server->post(token->id, [shared](Server &server, Peer &peer) {
     if (!shared) {
       server.removed_failed_++;
@@ -403,12 +388,7 @@ void Server::on_offer_created(GstPromise *promise, gpointer data) {
       return;
     }
     g_signal_emit_by_name(peer.webrtc.get(), "set-local-description", shared.get(), nullptr);
-    gchar *text = gst_sdp_message_as_text(shared->sdp);
-    JsonBuilder *message = json_message("offer");
-    json_builder_set_member_name(message, "sdp");
-    json_builder_add_string_value(message, text);
-    g_free(text);
-    server.signalling_.send(peer.id, message);
+    server.signalling_.send(peer.id, description_message("offer", shared.get()));
   });
 }
 
@@ -571,7 +551,7 @@ gboolean Server::on_tick(gpointer data) {
 // Status and shutdown
 
 std::string Server::status_line(double uptime_s) {
-  const steady_rtsp::ProcStats stats = steady_rtsp::ProcStats::sample();
+  const steady_examples::ProcStats stats = steady_examples::ProcStats::sample();
   const std::uint64_t bytes = counters.bytes_encoded, keyframes = counters.keyframes_encoded;
   const double span = uptime_s - last_status_s_;
   const double kbps = span > 0 ? (bytes - last_bytes_) * 8.0 / 1000.0 / span : 0.0;

@@ -30,25 +30,29 @@ Exit status: 0 pass, 1 fail, 77 skipped (steady elements not built).
 """
 
 import argparse
-import json
 import os
 import signal
 import sys
-import threading
 import time
 
-from soak_peers import FPS, Peer, Server, log
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "steady-rtsp"))
-from soak_processes import have_leakwatch, have_steady_elements, proc_snapshot, theil_sen_slope
-from soak_report import leakwatch_findings
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from steady_soak.compare import fd_growth, rss_detail, thread_growth  # noqa: E402
+from steady_soak.leakwatch import leakwatch_findings, objects_alive  # noqa: E402
+from steady_soak.plugins import have_leakwatch  # noqa: E402
+from steady_soak.proc import RssSampler, proc_snapshot  # noqa: E402
+from steady_soak.report import (SoakResult, closing_rows, conclude,  # noqa: E402
+                                print_side_by_side as print_table, process_rows,
+                                select_variants)
+from steady_soak.stats import median  # noqa: E402
+from steady_soak.text import log  # noqa: E402
+from soak_peers import FPS, Peer, Server  # noqa: E402
 
 
-class Result:
+class Result(SoakResult):
     def __init__(self, variant):
-        self.variant = variant
+        super().__init__(variant)
         self.sessions = self.killed = self.clean = 0
         self.failures = []
-        self.checks = []
         self.phase = {}
         self.latencies = []  # per peer: glass-to-glass p50, p95, p99 (ms) after decoding
 
@@ -56,8 +60,7 @@ class Result:
         """Median over peers of each peer's p50, p95 and p99."""
         if not self.latencies:
             return "-"
-        cols = [sorted(x[i] for x in self.latencies) for i in range(3)]
-        return "/".join(str(c[len(c) // 2]) for c in cols)
+        return "/".join(str(median(x[i] for x in self.latencies)) for i in range(3))
 
     def record(self, peer):
         self.sessions += 1
@@ -71,9 +74,6 @@ class Result:
             self.clean += 1
         elif len(self.failures) < 6:
             self.failures.append(peer.describe())
-
-    def check(self, name, ok, detail):
-        self.checks.append((name, bool(ok), detail))
 
 
 def churn(server, sessions, args, result, first_index=0):
@@ -170,38 +170,25 @@ def run_variant(variant, sessions, args):
     server = Server(args.server, variant, args, args.report_dir)
     log(f"   listening on port {server.port}; log {server.log_path}")
     started = time.monotonic()
-    rss_series, sampling = [], {"on": True}
     try:
         index = churn(server, args.warmup, args, Result("warmup"))
         drained_warm = server.wait_drained(args.peer_timeout + 20)
         before = proc_snapshot(server.proc.pid)
-
-        def sample():
-            while sampling["on"] and server.proc.poll() is None:
-                try:
-                    rss_series.append((time.monotonic(), proc_snapshot(server.proc.pid)["rss"]))
-                except OSError:
-                    break
-                time.sleep(1)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
+        sampler = RssSampler(server.proc)
         half = sessions // 2
         index = churn(server, half, args, result, index)
         log(f"   [{variant}] {result.sessions} sessions; frozen + PLI-storm phase")
         storm_phase(server, args, result)
         churn(server, sessions - half - 5, args, result, index)
         drained = server.wait_drained(args.peer_timeout + 30)
-        sampling["on"] = False
-        sampler.join(timeout=5)
+        sampler.stop()
         after = proc_snapshot(server.proc.pid)
         status = server.last_status()
     finally:
         rc, final = server.stop()
     result.wall_s = time.monotonic() - started
     result.before, result.after, result.final, result.rc = before, after, final, rc
-    result.rss_slope = theil_sen_slope(
-        [(t / 60.0, r / 2**20) for t, r in rss_series[len(rss_series) // 2:]])
+    result.rss_slope_mib_per_min = sampler.slope_mib_per_min()
     result.cpu_s = after["cpu_s"] - before["cpu_s"]
     result.leakwatch = (leakwatch_findings(server.audit_dir, server.log_path) if args.audit
                         else None)
@@ -239,20 +226,11 @@ def run_variant(variant, sessions, args):
                  f"/s), encoder {ph.get('enc_kbps_storm')} kbit/s (before "
                  f"{ph.get('enc_kbps_before')}); storm peer sent {ph.get('storm_pli_sent')} "
                  f"requests")
-    grown = {k: after["fds"].get(k, 0) - before["fds"].get(k, 0)
-             for k in set(after["fds"]) | set(before["fds"])}
-    result.check("no descriptor growth by class", all(v <= 0 for v in grown.values()),
-                 ", ".join(f"{k} {before['fds'].get(k, 0)}->{after['fds'].get(k, 0)}"
-                           for k in sorted(grown)))
-    tgrown = {k: after["threads"].get(k, 0) - before["threads"].get(k, 0)
-              for k in set(after["threads"]) | set(before["threads"])}
-    result.check("no thread growth by name class", all(v <= 0 for v in tgrown.values()),
-                 ", ".join(f"{k} +{v}" for k, v in sorted(tgrown.items()) if v > 0) or
-                 f"{sum(before['threads'].values())} -> {sum(after['threads'].values())}")
+    result.check("no descriptor growth by class", *fd_growth(before, after))
+    result.check("no thread growth by name class", *thread_growth(before, after))
     result.check(f"RSS slope over the 2nd half <= {args.rss_slope_tolerance} MiB/min",
-                 result.rss_slope <= args.rss_slope_tolerance,
-                 f"{result.rss_slope:+.2f} MiB/min; {before['rss'] / 2**20:.1f} -> "
-                 f"{after['rss'] / 2**20:.1f} MiB from warm-up to end")
+                 result.rss_slope_mib_per_min <= args.rss_slope_tolerance,
+                 rss_detail(result.rss_slope_mib_per_min, before, after))
     created = final.get("peers-created")
     result.check("every peer bin and webrtcbin freed, clean exit",
                  rc == 0 and created is not None and final.get("bins-freed") == created and
@@ -288,16 +266,6 @@ PROCESS_SINGLETONS = {
 }
 
 
-def objects_alive(audit_dir):
-    """{type: count} of the objects leakwatch's final JSON report found alive at exit."""
-    try:
-        with open(os.path.join(audit_dir, "leakwatch.json")) as f:
-            report = json.load(f)
-    except (OSError, ValueError):
-        return {"(no leakwatch report)": 1}
-    return {g.get("type"): g.get("count", 0) for g in report.get("objects", [])}
-
-
 def print_side_by_side(results):
     rows = [
         ("sessions (killed)", lambda r: f"{r.sessions} ({r.killed})"),
@@ -315,24 +283,11 @@ def print_side_by_side(results):
          f"{r.phase.get('kf_requests_storm')} -> all"),
         ("encoder kbit/s before -> storm", lambda r: f"{r.phase.get('enc_kbps_before')} -> "
          f"{r.phase.get('enc_kbps_storm')}"),
-        ("fds after warm-up -> end", lambda r: f"{sum(r.before['fds'].values())} -> "
-         f"{sum(r.after['fds'].values())}"),
-        ("threads after warm-up -> end", lambda r: f"{sum(r.before['threads'].values())} -> "
-         f"{sum(r.after['threads'].values())}"),
-        ("RSS MiB after warm-up -> end", lambda r: f"{r.before['rss'] / 2**20:.1f} -> "
-         f"{r.after['rss'] / 2**20:.1f}"),
-        ("RSS slope, 2nd half (MiB/min)", lambda r: f"{r.rss_slope:+.2f}"),
+    ] + process_rows() + [
         ("bins / webrtcbins freed", lambda r: f"{r.final.get('bins-freed')}/"
          f"{r.final.get('webrtcbins-freed')} of {r.final.get('peers-created')}"),
-        ("server CPU s (churn)", lambda r: f"{r.cpu_s:.1f}"),
-        ("wall s", lambda r: f"{r.wall_s:.0f}"),
-        ("checks passed", lambda r: f"{sum(ok for _, ok, _ in r.checks)}/{len(r.checks)}"),
-    ]
-    width = max(len(label) for label, _ in rows) + 2
-    log("")
-    log("".ljust(width) + "".join(r.variant.ljust(24) for r in results))
-    for label, fn in rows:
-        log(label.ljust(width) + "".join(fn(r).ljust(24) for r in results))
+    ] + closing_rows()
+    print_table(results, rows, 24)
 
 
 def main():
@@ -363,34 +318,13 @@ def main():
     if args.audit and not have_leakwatch():
         log("leakwatch tracer not available: checking /proc and the server's accounting only")
         args.audit = False
-    variants = [v for v in args.variants.split(",") if v]
-    skipped = False
-    if "steady" in variants and not have_steady_elements():
-        log("SKIP steady: boundedqueue, sharedframetee or vapoolenc not built; baseline only")
-        variants.remove("steady")
-        skipped = True
+    variants, skipped = select_variants(args.variants)
     results = [run_variant(v, args.sessions if v == "steady" else args.baseline_sessions, args)
                for v in variants]
     print_side_by_side(results)
-    failed = False
-    for r in results:
-        log(f"\n{r.variant}:")
-        for name, ok, detail in r.checks:
-            asserted = r.variant == "steady"
-            mark = ("PASS" if ok else "FAIL") if asserted else ("ok  " if ok else "no  ")
-            log(f"  {mark} {name}: {detail}")
-            failed |= asserted and not ok
-        if r.leakwatch is not None:
-            log(f"  leakwatch HTML report: {r.leakwatch['html']}")
-    with open(os.path.join(args.report_dir, "summary.json"), "w") as f:
-        json.dump([{"variant": r.variant, "checks": r.checks, "sessions": r.sessions,
-                    "killed": r.killed, "clean": r.clean, "phase": r.phase,
-                    "latency_ms_p50_p95_p99": r.latency_summary(),
-                    "before": r.before, "after": r.after, "rss_slope_mib_per_min": r.rss_slope,
-                    "final": r.final} for r in results], f, indent=2)
-    if failed:
-        return 1
-    return 77 if skipped else 0
+    return conclude(results, skipped, args.report_dir, lambda r: {
+        "sessions": r.sessions, "killed": r.killed, "clean": r.clean, "phase": r.phase,
+        "latency_ms_p50_p95_p99": r.latency_summary()})
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 //   node browser_test.mjs --server build/tests/examples/steady-webrtc/steady-webrtc \
 //        [--variant steady|baseline] [--codec vp8|h264] [--peers 3] [--seconds 20]
 //        [--json out.json] [--no-assert] [--server-args "--peer-queue-ms 500 ..."]
-//        [--chromium-log VMODULE]
+//        [--chromium-log VMODULE] [--churn-peer build/.../steady-webrtc-peer [--churn-pause-ms 1000]]
 //
 // Asserted (steady, unless --no-assert), counts only: no peer's connection fails; each shows
 // at least one frame a second (see MIN_FPS); the browser decoded the codec asked for and asked
@@ -34,6 +34,10 @@ const codec = opt("codec", "vp8");
 const peers = Number(opt("peers", "3"));
 const seconds = Number(opt("seconds", "20"));
 const chromium = opt("chromium", "/usr/bin/chromium");
+// steady-webrtc-peer binary: with it, peers join and leave one after another meanwhile.
+const churnPeer = opt("churn-peer", "");
+const churnPauseMs = Number(opt("churn-pause-ms", "1000"));
+let churnCount = 0;
 // Chromium's own log on stderr, e.g. "*h264*=1,*video_receive_stream*=1" (decoder errors).
 const chromiumLog = opt("chromium-log", "");
 const FPS = 30;
@@ -80,6 +84,33 @@ function startServer() {
     child.on("exit", () => reject(new Error("server exited:\n" + lines.join("\n"))));
   });
   return { child, lines, url };
+}
+
+// Peers joining and leaving while the browser peers watch, as viewers of a real service do:
+// one steady-webrtc-peer process (webrtcbin) at a time, each staying 2 s after its first frame.
+// What a join does to the peers already watching is what --churn-peer measures.
+function startChurn(pageUrl) {
+  const ws = pageUrl.replace(/^http/, "ws").replace(/\/?$/, "/ws");
+  let stopping = false;
+  let current = null;
+  let started = 0;
+  const loop = (async () => {
+    while (!stopping) {
+      started++;
+      current = spawn(churnPeer, ["--url", ws, "--seconds", "2"], { stdio: "ignore" });
+      await new Promise((resolve) => current.on("exit", resolve));
+      current = null;
+      if (!stopping) await new Promise((r) => setTimeout(r, churnPauseMs));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopping = true;
+      if (current) current.kill("SIGTERM");
+      await loop;
+      return started;
+    },
+  };
 }
 
 async function waitFor(fn, timeoutMs, what) {
@@ -130,7 +161,9 @@ try {
   try {
     await waitFor(async () => (await collect()).every((r) => r.stamped > 0), 30000,
                   "every peer to show a frame");
+    const churn = churnPeer ? startChurn(url) : null;
     await new Promise((r) => setTimeout(r, seconds * 1000));
+    if (churn) churnCount = await churn.stop();
   } finally {
     results = await collect();
   }
@@ -150,7 +183,8 @@ const rc = await new Promise((resolve) => {
 const final = srv.lines.find((l) => l.includes(" final ")) || "";
 const field = (name) => { const m = final.match(new RegExp(`${name}=(\\d+)`)); return m ? Number(m[1]) : null; };
 
-console.log(`browser_test: ${variant}, ${codec}, ${peers} Chromium peers for ${seconds} s`);
+console.log(`browser_test: ${variant}, ${codec}, ${peers} Chromium peers for ${seconds} s` +
+  (churnPeer ? `, ${churnCount} webrtcbin peers joined and left meanwhile` : ""));
 for (const r of results) {
   console.log(`  peer ${r.peer}: state=${r.state} frames=${r.frames} stamped=${r.stamped} ` +
     `unreadable=${r.bad} missing=${r.missing} repeated=${r.repeats} fps=${r.fps.toFixed(1)} ` +
@@ -160,7 +194,7 @@ for (const r of results) {
 }
 console.log(`  server: exit ${rc}; ${final.replace(/^steady-webrtc: /, "")}`);
 const jsonPath = opt("json");
-if (jsonPath) fs.writeFileSync(jsonPath, JSON.stringify({ variant, codec, peers, seconds, results, serverExit: rc, final }, null, 2));
+if (jsonPath) fs.writeFileSync(jsonPath, JSON.stringify({ variant, codec, peers, seconds, churn: churnCount, results, serverExit: rc, final }, null, 2));
 
 if (!flag("no-assert")) {
   if (results.length !== peers) failures.push(`${results.length}/${peers} peers reported`);
@@ -184,7 +218,11 @@ if (!flag("no-assert")) {
   for (const what of ["removed-timeout", "removed-failed", "removed-evicted"])
     if (field(what) !== 0) failures.push(`server: ${what}=${field(what)}`);
   if (rc !== 0) failures.push(`server exit status ${rc}`);
-  if (field("peers-created") !== peers) failures.push(`server created ${field("peers-created")} peers, expected ${peers}`);
+  // A churning peer stopped at the end may not have reached the server yet.
+  const created = field("peers-created");
+  if (created < peers || created > peers + churnCount)
+    failures.push(`server created ${created} peers, expected ${peers}` +
+      (churnPeer ? ` + up to ${churnCount} churning` : ""));
   if (field("bins-freed") !== field("peers-created") || field("webrtcbins-freed") !== field("peers-created"))
     failures.push(`not every peer bin/webrtcbin freed: ${final}`);
 }

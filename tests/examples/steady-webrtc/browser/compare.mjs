@@ -5,6 +5,7 @@
 //
 //   node compare.mjs --server build/tests/examples/steady-webrtc/steady-webrtc \
 //        [--peers 1,3] [--reps 3] [--seconds 20] [--codec vp8] [--out DIR]
+//        [--churn-peer build/tests/examples/steady-webrtc/steady-webrtc-peer]
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -25,6 +26,7 @@ const peerCounts = opt("peers", "1,3").split(",").map(Number);
 const reps = Number(opt("reps", "3"));
 const seconds = opt("seconds", "20");
 const codec = opt("codec", "vp8");
+const churnPeer = opt("churn-peer", "");
 const out = opt("out", fs.mkdtempSync(path.join(os.tmpdir(), "steady-webrtc-compare-")));
 fs.mkdirSync(out, { recursive: true });
 const test = path.join(path.dirname(fileURLToPath(import.meta.url)), "browser_test.mjs");
@@ -45,7 +47,7 @@ for (const peers of peerCounts) {
       const before = load();
       const r = spawnSync(process.execPath, [test, "--server", server, "--variant", variant,
         "--codec", codec, "--peers", String(peers), "--seconds", seconds, "--no-assert",
-        "--json", json], { stdio: ["ignore", "pipe", "pipe"], timeout: 300000 });
+        "--json", json, ...(churnPeer ? ["--churn-peer", churnPeer] : [])], { stdio: ["ignore", "pipe", "pipe"], timeout: 300000 });
       if (r.status !== 0 || !fs.existsSync(json)) {
         console.log(`compare: ${variant} ${peers} peers run ${rep} failed:\n${r.stdout}${r.stderr}`);
         continue;
@@ -62,7 +64,8 @@ for (const peers of peerCounts) {
   }
 }
 
-console.log(`\nmedians over runs and peers (${codec}, ${seconds} s per run, per-run JSON in ${out}):`);
+console.log(`\nmedians over runs and peers (${codec}, ${seconds} s per run` +
+  `${churnPeer ? ", webrtcbin peers joining and leaving meanwhile" : ""}, per-run JSON in ${out}):`);
 console.log("| variant | peers | runs | latency p50 / p95 / p99 (ms) | to packet arrival p50 / p95 (ms) | jitter buffer (ms) | fps shown | freezes per peer |");
 console.log("|---|---|---|---|---|---|---|---|");
 for (const peers of peerCounts) {

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace steady_rtsp {
+namespace steady_examples {
 
 namespace {
 
@@ -91,4 +91,4 @@ std::string ProcStats::fds_summary() const {
   return out.str();
 }
 
-}  // namespace steady_rtsp
+}  // namespace steady_examples

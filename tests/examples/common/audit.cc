@@ -3,30 +3,27 @@
 #include <gst/gst.h>
 
 #include <cstdio>
-#include <cstdlib>
 
-namespace steady_rtsp {
+namespace steady_examples {
 
 namespace {
 
 std::string absolute(const std::string &path) {
-  gchar *canonical = g_canonicalize_filename(path.c_str(), nullptr);
-  std::string result(canonical);
-  g_free(canonical);
-  return result;
+  g_autofree gchar *canonical = g_canonicalize_filename(path.c_str(), nullptr);
+  return canonical;
 }
 
 }  // namespace
 
-std::string audit_json_path(const Options &o) {
-  return absolute(o.audit_dir) + "/leakwatch.json";
+std::string audit_json_path(const AuditSettings &audit) {
+  return absolute(audit.dir) + "/leakwatch.json";
 }
-std::string audit_html_path(const Options &o) {
-  return absolute(o.audit_dir) + "/leakwatch.html";
+std::string audit_html_path(const AuditSettings &audit) {
+  return absolute(audit.dir) + "/leakwatch.html";
 }
 
-bool prepare_audit(const Options &o, std::string &error) {
-  const std::string dir = absolute(o.audit_dir);
+bool prepare_audit(const char *program, const AuditSettings &audit, std::string &error) {
+  const std::string dir = absolute(audit.dir);
   // GST_TRACERS values cannot hold ')' or ';', and quotes would end the quoted value.
   if (dir.find_first_of(")(;\"") != std::string::npos) {
     error = "--audit-dir must not contain ( ) ; or \": " + dir;
@@ -37,14 +34,13 @@ bool prepare_audit(const Options &o, std::string &error) {
     return false;
   }
   if (const char *existing = g_getenv("GST_TRACERS")) {
-    std::fprintf(stderr, "steady-rtsp: --audit: keeping GST_TRACERS=%s as set\n", existing);
+    std::fprintf(stderr, "%s: --audit: keeping GST_TRACERS=%s as set\n", program, existing);
     return true;
   }
-  gchar *tracers =
-      g_strdup_printf("leakwatch(report=\"%s\",html=\"%s\",report-interval=%d)",
-                      audit_json_path(o).c_str(), audit_html_path(o).c_str(), o.report_interval_s);
+  g_autofree gchar *tracers = g_strdup_printf(
+      "leakwatch(report=\"%s\",html=\"%s\",report-interval=%d)", audit_json_path(audit).c_str(),
+      audit_html_path(audit).c_str(), audit.report_interval_s);
   g_setenv("GST_TRACERS", tracers, TRUE);
-  g_free(tracers);
   return true;
 }
 
@@ -60,4 +56,4 @@ bool audit_active() {
   return found;
 }
 
-}  // namespace steady_rtsp
+}  // namespace steady_examples

@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-namespace steady_rtsp {
+namespace steady_examples {
 
 struct ProcStats {
   std::map<std::string, int> fds_by_class;  // "socket", "pipe", "eventfd", "dri", "file", "other"
@@ -23,4 +23,4 @@ struct ProcStats {
 // Classifies one /proc/<pid>/fd link target ("socket:[123]", "pipe:[9]", "/dev/dri/renderD128").
 std::string classify_fd_target(const std::string &target);
 
-}  // namespace steady_rtsp
+}  // namespace steady_examples
