@@ -99,6 +99,13 @@ make_root() {
   packages >"$partial/etc/gst-steady-packages"
   mv "$partial" "$root"
   echo "debian13-root: ready: $root" >&2
+  # Roots made for an older package list are never used again (about 1-2 GiB each).
+  local old
+  for old in "$cache"/debian13-????????????; do
+    [ "$old" != "$root" ] && [ -f "$old/etc/gst-steady-packages" ] || continue
+    echo "debian13-root: removing $old (made for another package list)" >&2
+    rm -rf --one-file-system "$old"
+  done
 }
 
 # Makes the root unless it exists.
