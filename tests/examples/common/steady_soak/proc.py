@@ -67,6 +67,23 @@ def proc_snapshot(pid):
     return {"fds": fds, "threads": threads, "rss": rss, "cpu_s": cpu_s}
 
 
+def settled_snapshot(pid, before, timeout):
+    """(snapshot, seconds waited): a snapshot taken once no descriptor or thread class holds
+    more than in before, or at timeout. A pooled thread that ran one of the last session's
+    tasks stays idle in GLib's thread pool for a while before it exits (seen on GLib 2.84:
+    five more task threads just after the last peer left, gone seconds later); that is not a
+    leak, a thread still there at timeout is."""
+    start = time.monotonic()
+    while True:
+        snap = proc_snapshot(pid)
+        grown = any(snap[kind].get(k, 0) > before[kind].get(k, 0)
+                    for kind in ("fds", "threads") for k in snap[kind])
+        waited = time.monotonic() - start
+        if not grown or waited >= timeout:
+            return snap, waited
+        time.sleep(0.5)
+
+
 class RssSampler:
     """Samples a process's RSS every second on a thread of its own, until stop()."""
 
