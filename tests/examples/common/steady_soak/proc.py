@@ -6,6 +6,7 @@ import re
 import threading
 import time
 
+from .compare import fd_growth, thread_growth
 from .stats import theil_sen_slope
 
 
@@ -69,17 +70,16 @@ def proc_snapshot(pid):
 
 def settled_snapshot(pid, before, timeout):
     """(snapshot, seconds waited): a snapshot taken once no descriptor or thread class holds
-    more than in before, or at timeout. A pooled thread that ran one of the last session's
-    tasks stays idle in GLib's thread pool for a while before it exits (seen on GLib 2.84:
-    five more task threads just after the last peer left, gone seconds later); that is not a
-    leak, a thread still there at timeout is."""
+    more than in before (compare.fd_growth and thread_growth), or at timeout. A pooled thread
+    that ran one of the last sessions' tasks may stay idle in GLib's thread pool a while before
+    it exits (a 1.26 run once counted five more task threads just after the last peer left);
+    a thread still there at timeout is counted as growth."""
     start = time.monotonic()
     while True:
         snap = proc_snapshot(pid)
-        grown = any(snap[kind].get(k, 0) > before[kind].get(k, 0)
-                    for kind in ("fds", "threads") for k in snap[kind])
+        settled = fd_growth(before, snap)[0] and thread_growth(before, snap)[0]
         waited = time.monotonic() - start
-        if not grown or waited >= timeout:
+        if settled or waited >= timeout:
             return snap, waited
         time.sleep(0.5)
 
